@@ -1,0 +1,84 @@
+// The composition root: the only module that wires the hub, the servers and the control plane together.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+import { Hub } from './hub/hub.js';
+import { RtmpServer } from './servers/rtmp/server.js';
+import { HttpMediaHandler } from './servers/http/media.js';
+import { HlsServer } from './servers/hls/hls.js';
+import { openHooks, type MediaHooks } from './servers/ports.js';
+import { VERSION } from './version.js';
+
+export interface App {
+  readonly config: Config;
+  readonly hub: Hub;
+  readonly logger: Logger;
+  readonly httpPort: number;
+  readonly rtmpPort: number;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+}
+
+function listenHttp(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(new Error(`HTTP cannot listen on ${host}:${port}: ${e.message}; set HTTP_PORT to a free port`));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const a = server.address();
+      resolve(typeof a === 'object' && a ? a.port : port);
+    });
+  });
+}
+
+export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { pid: process.pid } });
+  mkdirSync(config.dataDir, { recursive: true });
+  const hub = new Hub({
+    gopCache: config.gopCache,
+    gopMaxFrames: 3000,
+    mwLatencyMs: config.mwLatencyMs,
+    queueBytes: config.viewerQueueBytes,
+    republishGraceMs: config.republishGraceMs,
+  });
+  const hooks: MediaHooks = openHooks;
+  const hls = new HlsServer(hub, { fragment: config.hlsFragment, window: config.hlsWindow });
+  const media = new HttpMediaHandler({ hub, hls, logger });
+  const api = (req: IncomingMessage, res: ServerResponse) => {
+    const body = JSON.stringify({ code: 404, message: `no such path ${req.url}` });
+    res.writeHead(404, { 'Content-Type': 'application/json' });
+    res.end(body);
+  };
+  const http = createServer((req, res) => {
+    if (!media.handle(req, res)) api(req, res);
+  });
+  http.keepAliveTimeout = 5000;
+  const rtmp = new RtmpServer({ hub, hooks, logger, maxMessageSize: config.rtmpMaxMessage });
+
+  const httpPort = await listenHttp(http, config.httpPort, config.host);
+  const rtmpPort = await rtmp.listen(config.rtmpPort, config.host);
+  logger.info({ version: VERSION, httpPort, rtmpPort, dataDir: config.dataDir }, `server ready: console and API at http://localhost:${httpPort}, RTMP at rtmp://localhost:${rtmpPort}/live/<stream>`);
+
+  let closed = false;
+  return {
+    config,
+    hub,
+    logger,
+    httpPort,
+    rtmpPort,
+    async close() {
+      if (closed) return;
+      closed = true;
+      const httpClosed = new Promise<void>((r) => http.close(() => r()));
+      await rtmp.close();
+      hub.closeAll();
+      http.closeAllConnections();
+      await httpClosed;
+      logger.info('server stopped');
+    },
+  };
+}

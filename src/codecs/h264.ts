@@ -1,0 +1,566 @@
+// H.264 / AVC bitstream helpers: NAL units and Annex B byte streams (ISO/IEC 14496-10 7.3.1, Annex B),
+// the sequence parameter set (14496-10 7.3.2.1.1, E.1.1 VUI) and the AVCDecoderConfigurationRecord
+// (ISO/IEC 14496-15 5.3.3.1). Pure functions over Buffers, no I/O.
+
+import { VideoCodec, type VideoInfo } from '../core/frame.js';
+
+/** Error codes thrown by the codec modules. */
+export type CodecErrorCode = 'CODEC_INVALID' | 'CODEC_UNSUPPORTED';
+
+/** A malformed or unsupported bitstream structure. Thrown by the codec parsers and builders. */
+export class CodecError extends Error {
+  override readonly name = 'CodecError';
+  constructor(
+    readonly code: CodecErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** nal_unit_type, 14496-10 Table 7-1. */
+export enum NalUnitType {
+  NonIdr = 1,
+  PartitionA = 2,
+  PartitionB = 3,
+  PartitionC = 4,
+  IDR = 5,
+  SEI = 6,
+  SPS = 7,
+  PPS = 8,
+  AUD = 9,
+  EndOfSequence = 10,
+  EndOfStream = 11,
+  Filler = 12,
+  SpsExtension = 13,
+  Prefix = 14,
+  SubsetSps = 15,
+}
+
+/** profile_idc values, 14496-10 Annex A. */
+export enum AvcProfile {
+  Baseline = 66,
+  Main = 77,
+  Extended = 88,
+  High = 100,
+  High10 = 110,
+  High422 = 122,
+  High444 = 244,
+  Cavlc444 = 44,
+  ScalableBaseline = 83,
+  ScalableHigh = 86,
+  MultiviewHigh = 118,
+  StereoHigh = 128,
+  MultiviewDepthHigh = 138,
+}
+
+/** Profiles whose SPS carries chroma_format_idc, bit depths and scaling matrices (7.3.2.1.1). */
+const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
+
+/** aspect_ratio_idc -> sample aspect ratio, 14496-10 Table E-1. */
+const SAR_TABLE: ReadonlyArray<readonly [number, number]> = [
+  [0, 0], [1, 1], [12, 11], [10, 11], [16, 11], [40, 33], [24, 11], [20, 11], [32, 11],
+  [80, 33], [18, 11], [15, 11], [64, 33], [160, 99], [4, 3], [3, 2], [2, 1],
+];
+const EXTENDED_SAR = 255;
+
+/** The 4-byte Annex B start code written by the builders. */
+export const START_CODE = Buffer.from([0, 0, 0, 1]);
+
+/** nal_unit_type of an H.264 NAL unit from its first byte. */
+export function avcNalType(firstByte: number): NalUnitType {
+  return firstByte & 0x1f;
+}
+
+function invalid(message: string): CodecError {
+  return new CodecError('CODEC_INVALID', message);
+}
+
+/**
+ * MSB-first bit reader over an RBSP (emulation prevention already removed), with the exp-Golomb
+ * reads of 14496-10 9.1. Reading past the end throws CodecError CODEC_INVALID.
+ */
+export class BitReader {
+  private pos = 0;
+  private readonly bitLength: number;
+
+  constructor(
+    private readonly buf: Buffer,
+    private readonly what = 'bitstream',
+  ) {
+    this.bitLength = buf.length * 8;
+  }
+
+  get bitsLeft(): number {
+    return this.bitLength - this.pos;
+  }
+
+  readBit(): number {
+    if (this.pos >= this.bitLength) throw invalid(`${this.what} is truncated`);
+    const bit = (this.buf[this.pos >> 3] >> (7 - (this.pos & 7))) & 1;
+    this.pos++;
+    return bit;
+  }
+
+  /** Reads n <= 48 bits as an unsigned number. */
+  readBits(n: number): number {
+    if (this.pos + n > this.bitLength) throw invalid(`${this.what} is truncated`);
+    let v = 0;
+    for (let i = 0; i < n; i++) {
+      v = v * 2 + ((this.buf[this.pos >> 3] >> (7 - (this.pos & 7))) & 1);
+      this.pos++;
+    }
+    return v;
+  }
+
+  skipBits(n: number): void {
+    if (this.pos + n > this.bitLength) throw invalid(`${this.what} is truncated`);
+    this.pos += n;
+  }
+
+  /** ue(v) */
+  readUE(): number {
+    let zeros = 0;
+    while (this.readBit() === 0) {
+      if (++zeros > 31) throw invalid(`${this.what} has an exp-Golomb code longer than 32 bits`);
+    }
+    return zeros === 0 ? 0 : 2 ** zeros - 1 + this.readBits(zeros);
+  }
+
+  /** se(v) */
+  readSE(): number {
+    const k = this.readUE();
+    return k % 2 === 1 ? (k + 1) / 2 : -(k / 2);
+  }
+}
+
+/**
+ * Removes emulation_prevention_three_byte (00 00 03 -> 00 00), 14496-10 7.4.1.
+ * Returns the input itself when it holds none.
+ */
+export function removeEmulationPrevention(nal: Buffer): Buffer {
+  const n = nal.length;
+  let i = 2;
+  for (; i < n; i++) {
+    if (nal[i] === 3 && nal[i - 1] === 0 && nal[i - 2] === 0) break;
+  }
+  if (i >= n) return nal;
+  const out = Buffer.allocUnsafe(n);
+  nal.copy(out, 0, 0, i);
+  let o = i;
+  let zeros = 0;
+  for (i = i + 1; i < n; i++) {
+    const b = nal[i];
+    if (zeros >= 2 && b === 3) {
+      zeros = 0;
+      continue;
+    }
+    out[o++] = b;
+    zeros = b === 0 ? zeros + 1 : 0;
+  }
+  return out.subarray(0, o);
+}
+
+/** Fields of an H.264 sequence parameter set. Sizes are after frame cropping. */
+export interface AvcSps {
+  profileIdc: number;
+  /** constraint_set0..5 flags as the byte that carries them */
+  constraintFlags: number;
+  levelIdc: number;
+  spsId: number;
+  /** 0 monochrome, 1 4:2:0, 2 4:2:2, 3 4:4:4 */
+  chromaFormatIdc: number;
+  separateColourPlane: boolean;
+  bitDepthLuma: number;
+  bitDepthChroma: number;
+  log2MaxFrameNum: number;
+  picOrderCntType: number;
+  maxNumRefFrames: number;
+  frameMbsOnly: boolean;
+  /** coded size in luma samples (macroblock multiple) */
+  codedWidth: number;
+  codedHeight: number;
+  crop: { left: number; right: number; top: number; bottom: number };
+  width: number;
+  height: number;
+  /** sample aspect ratio from the VUI; 1:1 when absent */
+  sarWidth: number;
+  sarHeight: number;
+  /** frames per second from the VUI timing info, when present */
+  fps?: number;
+  videoFullRange?: boolean;
+}
+
+function skipScalingList(r: BitReader, size: number): void {
+  let lastScale = 8;
+  let nextScale = 8;
+  for (let j = 0; j < size; j++) {
+    if (nextScale !== 0) {
+      const delta = r.readSE();
+      nextScale = (lastScale + delta + 256) % 256;
+    }
+    lastScale = nextScale === 0 ? lastScale : nextScale;
+  }
+}
+
+/**
+ * Parses an SPS NAL unit (starting with its NAL header byte), 14496-10 7.3.2.1.1.
+ * Throws CodecError CODEC_INVALID when it is not an SPS or is truncated.
+ */
+export function parseSps(sps: Buffer): AvcSps {
+  if (sps.length < 4 || avcNalType(sps[0]) !== NalUnitType.SPS) {
+    throw invalid('not an H.264 SPS NAL unit');
+  }
+  const r = new BitReader(removeEmulationPrevention(sps), 'H.264 SPS');
+  r.skipBits(8); // NAL header
+  const profileIdc = r.readBits(8);
+  const constraintFlags = r.readBits(8);
+  const levelIdc = r.readBits(8);
+  const spsId = r.readUE();
+  if (spsId > 31) throw invalid(`H.264 SPS id ${spsId} is out of range`);
+  let chromaFormatIdc = 1;
+  let separateColourPlane = false;
+  let bitDepthLuma = 8;
+  let bitDepthChroma = 8;
+  if (HIGH_PROFILES.has(profileIdc)) {
+    chromaFormatIdc = r.readUE();
+    if (chromaFormatIdc > 3) throw invalid(`H.264 SPS chroma_format_idc ${chromaFormatIdc} is out of range`);
+    if (chromaFormatIdc === 3) separateColourPlane = r.readBit() === 1;
+    bitDepthLuma = r.readUE() + 8;
+    bitDepthChroma = r.readUE() + 8;
+    r.skipBits(1); // qpprime_y_zero_transform_bypass_flag
+    if (r.readBit()) {
+      // seq_scaling_matrix_present_flag: 6 4x4 lists, then 2 (or 6 for 4:4:4) 8x8 lists
+      const lists = chromaFormatIdc !== 3 ? 8 : 12;
+      for (let i = 0; i < lists; i++) {
+        if (r.readBit()) skipScalingList(r, i < 6 ? 16 : 64);
+      }
+    }
+  }
+  const log2MaxFrameNum = r.readUE() + 4;
+  const picOrderCntType = r.readUE();
+  if (picOrderCntType === 0) {
+    r.readUE(); // log2_max_pic_order_cnt_lsb_minus4
+  } else if (picOrderCntType === 1) {
+    r.skipBits(1); // delta_pic_order_always_zero_flag
+    r.readSE(); // offset_for_non_ref_pic
+    r.readSE(); // offset_for_top_to_bottom_field
+    const cycle = r.readUE();
+    if (cycle > 255) throw invalid('H.264 SPS num_ref_frames_in_pic_order_cnt_cycle is out of range');
+    for (let i = 0; i < cycle; i++) r.readSE();
+  } else if (picOrderCntType !== 2) {
+    throw invalid(`H.264 SPS pic_order_cnt_type ${picOrderCntType} is out of range`);
+  }
+  const maxNumRefFrames = r.readUE();
+  r.skipBits(1); // gaps_in_frame_num_value_allowed_flag
+  const widthInMbs = r.readUE() + 1;
+  const heightInMapUnits = r.readUE() + 1;
+  const frameMbsOnly = r.readBit() === 1;
+  if (!frameMbsOnly) r.skipBits(1); // mb_adaptive_frame_field_flag
+  r.skipBits(1); // direct_8x8_inference_flag
+  const crop = { left: 0, right: 0, top: 0, bottom: 0 };
+  if (r.readBit()) {
+    crop.left = r.readUE();
+    crop.right = r.readUE();
+    crop.top = r.readUE();
+    crop.bottom = r.readUE();
+  }
+  const codedWidth = widthInMbs * 16;
+  const codedHeight = (frameMbsOnly ? 1 : 2) * heightInMapUnits * 16;
+  // 7.4.2.1.1: crop units depend on ChromaArrayType and field coding
+  const chromaArrayType = separateColourPlane ? 0 : chromaFormatIdc;
+  const cropUnitX = chromaArrayType === 0 ? 1 : chromaArrayType === 3 ? 1 : 2;
+  const cropUnitY = (chromaArrayType === 1 ? 2 : 1) * (frameMbsOnly ? 1 : 2);
+  const width = codedWidth - cropUnitX * (crop.left + crop.right);
+  const height = codedHeight - cropUnitY * (crop.top + crop.bottom);
+  if (width <= 0 || height <= 0) throw invalid('H.264 SPS frame cropping exceeds the picture size');
+
+  const out: AvcSps = {
+    profileIdc,
+    constraintFlags,
+    levelIdc,
+    spsId,
+    chromaFormatIdc,
+    separateColourPlane,
+    bitDepthLuma,
+    bitDepthChroma,
+    log2MaxFrameNum,
+    picOrderCntType,
+    maxNumRefFrames,
+    frameMbsOnly,
+    codedWidth,
+    codedHeight,
+    crop,
+    width,
+    height,
+    sarWidth: 1,
+    sarHeight: 1,
+  };
+  // The VUI is optional information: a truncated one leaves the fields above intact.
+  try {
+    if (r.readBit()) parseVui(r, out);
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
+  }
+  return out;
+}
+
+/** vui_parameters() up to the timing info, 14496-10 E.1.1. */
+function parseVui(r: BitReader, out: AvcSps): void {
+  if (r.readBit()) {
+    const idc = r.readBits(8);
+    if (idc === EXTENDED_SAR) {
+      out.sarWidth = r.readBits(16);
+      out.sarHeight = r.readBits(16);
+    } else if (idc > 0 && idc < SAR_TABLE.length) {
+      [out.sarWidth, out.sarHeight] = SAR_TABLE[idc];
+    }
+  }
+  if (r.readBit()) r.skipBits(1); // overscan_appropriate_flag
+  if (r.readBit()) {
+    r.skipBits(3); // video_format
+    out.videoFullRange = r.readBit() === 1;
+    if (r.readBit()) r.skipBits(24); // colour_primaries, transfer_characteristics, matrix_coefficients
+  }
+  if (r.readBit()) {
+    r.readUE(); // chroma_sample_loc_type_top_field
+    r.readUE(); // chroma_sample_loc_type_bottom_field
+  }
+  if (r.readBit()) {
+    const numUnitsInTick = r.readBits(32);
+    const timeScale = r.readBits(32);
+    if (numUnitsInTick > 0 && timeScale > 0) out.fps = timeScale / (2 * numUnitsInTick);
+  }
+}
+
+/** Human name of a profile_idc ('Baseline', 'Main', 'High', ...); constraint_set1 marks Constrained Baseline. */
+export function avcProfileName(profileIdc: number, constraintFlags = 0): string {
+  switch (profileIdc) {
+    case AvcProfile.Baseline:
+      return constraintFlags & 0x40 ? 'Constrained Baseline' : 'Baseline';
+    case AvcProfile.Main:
+      return 'Main';
+    case AvcProfile.Extended:
+      return 'Extended';
+    case AvcProfile.High:
+      return 'High';
+    case AvcProfile.High10:
+      return 'High 10';
+    case AvcProfile.High422:
+      return 'High 4:2:2';
+    case AvcProfile.High444:
+      return 'High 4:4:4 Predictive';
+    case AvcProfile.Cavlc444:
+      return 'CAVLC 4:4:4 Intra';
+    case AvcProfile.ScalableBaseline:
+      return 'Scalable Baseline';
+    case AvcProfile.ScalableHigh:
+      return 'Scalable High';
+    case AvcProfile.MultiviewHigh:
+      return 'Multiview High';
+    case AvcProfile.StereoHigh:
+      return 'Stereo High';
+    case AvcProfile.MultiviewDepthHigh:
+      return 'Multiview Depth High';
+    default:
+      return 'Unknown';
+  }
+}
+
+/** level_idc as text: 31 -> '3.1', 30 -> '3', 9 -> '1b'. */
+export function avcLevelName(levelIdc: number): string {
+  if (levelIdc === 9) return '1b';
+  const major = Math.floor(levelIdc / 10);
+  const minor = levelIdc % 10;
+  return minor === 0 ? `${major}` : `${major}.${minor}`;
+}
+
+/** An AVCDecoderConfigurationRecord; sps/pps are subarrays of the record. */
+export interface AvcDecoderConfig {
+  nalLengthSize: number;
+  profileIdc: number;
+  profileCompatibility: number;
+  levelIdc: number;
+  sps: Buffer[];
+  pps: Buffer[];
+}
+
+const AVCC_VERSION = 1;
+
+/**
+ * Parses an AVCDecoderConfigurationRecord (14496-15 5.3.3.1). The parameter sets are subarrays
+ * of `record`. Throws CodecError CODEC_INVALID on a wrong version or truncation.
+ */
+export function parseAvcDecoderConfig(record: Buffer): AvcDecoderConfig {
+  if (record.length < 7) throw invalid(`AVC decoder configuration record is truncated (${record.length} bytes)`);
+  if (record[0] !== AVCC_VERSION) {
+    throw invalid(`AVC decoder configuration record has version ${record[0]}, expected ${AVCC_VERSION}`);
+  }
+  const nalLengthSize = (record[4] & 0x03) + 1;
+  if (nalLengthSize === 3) throw invalid('AVC decoder configuration record has a 3-byte NAL length size');
+  const sps: Buffer[] = [];
+  const pps: Buffer[] = [];
+  let p = 5;
+  const readSets = (count: number, into: Buffer[], what: string): void => {
+    for (let i = 0; i < count; i++) {
+      if (p + 2 > record.length) throw invalid(`AVC decoder configuration record is truncated in its ${what} list`);
+      const len = record.readUInt16BE(p);
+      p += 2;
+      if (p + len > record.length) throw invalid(`AVC decoder configuration record is truncated in an ${what}`);
+      if (len > 0) into.push(record.subarray(p, p + len));
+      p += len;
+    }
+  };
+  readSets(record[p++] & 0x1f, sps, 'SPS');
+  if (p >= record.length) throw invalid('AVC decoder configuration record is truncated before its PPS count');
+  readSets(record[p++], pps, 'PPS');
+  return {
+    nalLengthSize,
+    profileIdc: record[1],
+    profileCompatibility: record[2],
+    levelIdc: record[3],
+    sps,
+    pps,
+  };
+}
+
+/**
+ * Builds an AVCDecoderConfigurationRecord with 4-byte NAL lengths from the parameter sets
+ * (NAL units with their header byte). For the High profiles the chroma format and bit depth
+ * extension is appended, read from the first SPS.
+ */
+export function buildAvcDecoderConfig(sps: Buffer[], pps: Buffer[]): Buffer {
+  if (sps.length === 0 || sps[0].length < 4) throw invalid('an AVC decoder configuration record needs an SPS');
+  if (sps.length > 31) throw invalid('an AVC decoder configuration record holds at most 31 SPS');
+  if (pps.length > 255) throw invalid('an AVC decoder configuration record holds at most 255 PPS');
+  const first = sps[0];
+  const profileIdc = first[1];
+  const extended = profileIdc === 100 || profileIdc === 110 || profileIdc === 122 || profileIdc === 144;
+  let size = 7 + (extended ? 4 : 0);
+  for (const s of sps) size += 2 + s.length;
+  for (const s of pps) size += 2 + s.length;
+  for (const s of [...sps, ...pps]) {
+    if (s.length > 0xffff) throw invalid('a parameter set is longer than 65535 bytes');
+  }
+  const out = Buffer.allocUnsafe(size);
+  out[0] = AVCC_VERSION;
+  out[1] = profileIdc;
+  out[2] = first[2];
+  out[3] = first[3];
+  out[4] = 0xfc | 3; // reserved 6 bits + lengthSizeMinusOne = 3
+  out[5] = 0xe0 | sps.length;
+  let p = 6;
+  for (const s of sps) {
+    out.writeUInt16BE(s.length, p);
+    s.copy(out, p + 2);
+    p += 2 + s.length;
+  }
+  out[p++] = pps.length;
+  for (const s of pps) {
+    out.writeUInt16BE(s.length, p);
+    s.copy(out, p + 2);
+    p += 2 + s.length;
+  }
+  if (extended) {
+    let chroma = 1;
+    let depthLuma = 8;
+    let depthChroma = 8;
+    try {
+      const parsed = parseSps(first);
+      chroma = parsed.chromaFormatIdc;
+      depthLuma = parsed.bitDepthLuma;
+      depthChroma = parsed.bitDepthChroma;
+    } catch {
+      // keep the 4:2:0 8-bit defaults for an SPS we cannot read
+    }
+    out[p++] = 0xfc | chroma;
+    out[p++] = 0xf8 | ((depthLuma - 8) & 7);
+    out[p++] = 0xf8 | ((depthChroma - 8) & 7);
+    out[p++] = 0; // numOfSequenceParameterSetExt
+  }
+  return out;
+}
+
+/**
+ * Splits an Annex B byte stream at its 3- and 4-byte start codes (14496-10 B.2). Returns subarrays
+ * of `buf`, trailing zero bytes trimmed; bytes before the first start code are ignored.
+ */
+export function splitAnnexB(buf: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  const n = buf.length;
+  let start = -1;
+  let i = 0;
+  while (i + 2 < n) {
+    const b2 = buf[i + 2];
+    if (b2 > 1) {
+      i += 3;
+    } else if (b2 === 1 && buf[i + 1] === 0 && buf[i] === 0) {
+      if (start >= 0) pushNal(buf, start, i, out);
+      start = i + 3;
+      i += 3;
+    } else {
+      i++;
+    }
+  }
+  if (start >= 0) pushNal(buf, start, n, out);
+  return out;
+}
+
+function pushNal(buf: Buffer, start: number, end: number, out: Buffer[]): void {
+  while (end > start && buf[end - 1] === 0) end--;
+  if (end > start) out.push(buf.subarray(start, end));
+}
+
+/** Concatenates NAL units with 4-byte big-endian length prefixes (AVCC / HVCC sample format). */
+export function annexBToAvcc(nalus: Buffer[]): Buffer {
+  let size = 0;
+  for (const n of nalus) size += 4 + n.length;
+  const out = Buffer.allocUnsafe(size);
+  let p = 0;
+  for (const n of nalus) {
+    out.writeUInt32BE(n.length, p);
+    n.copy(out, p + 4);
+    p += 4 + n.length;
+  }
+  return out;
+}
+
+/**
+ * Calls `cb` with each NAL unit (a subarray) of a length-prefixed sample. Throws CodecError
+ * CODEC_INVALID when a length runs past the end; the units before it have been delivered.
+ */
+export function forEachAvccNalu(data: Buffer, nalLengthSize: number, cb: (nalu: Buffer) => void): void {
+  if (nalLengthSize < 1 || nalLengthSize > 4) throw invalid(`NAL length size ${nalLengthSize} is not 1..4`);
+  const n = data.length;
+  let p = 0;
+  while (p < n) {
+    if (p + nalLengthSize > n) throw invalid('length-prefixed NAL units are truncated in a length field');
+    let len = 0;
+    for (let i = 0; i < nalLengthSize; i++) len = len * 256 + data[p + i];
+    p += nalLengthSize;
+    if (p + len > n) throw invalid(`a NAL unit of ${len} bytes runs past the end of the sample`);
+    if (len > 0) cb(data.subarray(p, p + len));
+    p += len;
+  }
+}
+
+/** The NAL units of a length-prefixed sample as subarrays; see forEachAvccNalu. */
+export function splitAvcc(data: Buffer, nalLengthSize = 4): Buffer[] {
+  const out: Buffer[] = [];
+  forEachAvccNalu(data, nalLengthSize, (n) => out.push(n));
+  return out;
+}
+
+/** Codec details (profile, level, size) from an AVCDecoderConfigurationRecord, for the APIs. */
+export function avcVideoInfo(record: Buffer): VideoInfo {
+  const cfg = parseAvcDecoderConfig(record);
+  if (cfg.sps.length === 0) throw invalid('AVC decoder configuration record holds no SPS');
+  const sps = parseSps(cfg.sps[0]);
+  return {
+    codec: VideoCodec.H264,
+    profile: avcProfileName(sps.profileIdc, sps.constraintFlags),
+    level: avcLevelName(sps.levelIdc),
+    width: sps.width,
+    height: sps.height,
+  };
+}

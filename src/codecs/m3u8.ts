@@ -1,0 +1,136 @@
+// HLS media playlists, RFC 8216 section 4.3 (basic and media playlist tags). Builds the live playlist
+// the HLS server serves and parses one back (for tests and pull sources). Pure text, no I/O.
+
+import { CodecError } from './h264.js';
+
+export const HLS_DEFAULT_VERSION = 3;
+
+export interface MediaSegmentEntry {
+  uri: string;
+  /** seconds */
+  duration: number;
+  /** an EXT-X-DISCONTINUITY precedes this segment */
+  discontinuity?: boolean;
+  /** the EXTINF title, if any */
+  title?: string;
+}
+
+export interface MediaPlaylist {
+  version?: number;
+  /** seconds; the builder writes the larger of this and the longest segment, rounded up */
+  targetDuration: number;
+  mediaSequence: number;
+  discontinuitySequence?: number;
+  segments: MediaSegmentEntry[];
+  endList?: boolean;
+  playlistType?: 'EVENT' | 'VOD';
+}
+
+/** Tags, RFC 8216 4.3. */
+const enum Tag {
+  Header = '#EXTM3U',
+  Version = '#EXT-X-VERSION:',
+  TargetDuration = '#EXT-X-TARGETDURATION:',
+  MediaSequence = '#EXT-X-MEDIA-SEQUENCE:',
+  DiscontinuitySequence = '#EXT-X-DISCONTINUITY-SEQUENCE:',
+  PlaylistType = '#EXT-X-PLAYLIST-TYPE:',
+  Inf = '#EXTINF:',
+  Discontinuity = '#EXT-X-DISCONTINUITY',
+  EndList = '#EXT-X-ENDLIST',
+}
+
+function invalid(message: string): CodecError {
+  return new CodecError('CODEC_INVALID', message);
+}
+
+/** EXTINF durations are written with 3 decimals; the target duration is computed from the same value. */
+function roundMs(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
+
+/**
+ * Builds a media playlist: EXT-X-VERSION (3 unless given), EXT-X-TARGETDURATION (the ceiling of the
+ * longest segment, never below p.targetDuration), EXT-X-MEDIA-SEQUENCE, EXT-X-DISCONTINUITY-SEQUENCE
+ * when above 0, then per segment EXT-X-DISCONTINUITY if marked, EXTINF with 3 decimals and the URI.
+ * Throws CodecError CODEC_INVALID for a URI holding a line break or a negative number.
+ */
+export function buildMediaPlaylist(p: MediaPlaylist): string {
+  let maxDuration = 0;
+  for (const s of p.segments) {
+    if (!(s.duration >= 0)) throw invalid(`segment ${s.uri} has an invalid duration ${s.duration}`);
+    maxDuration = Math.max(maxDuration, roundMs(s.duration));
+  }
+  if (p.mediaSequence < 0 || (p.discontinuitySequence ?? 0) < 0) {
+    throw invalid('playlist sequence numbers must not be negative');
+  }
+  const target = Math.max(Math.ceil(p.targetDuration > 0 ? p.targetDuration : 0), Math.ceil(maxDuration));
+  const lines: string[] = [
+    Tag.Header,
+    `${Tag.Version}${p.version ?? HLS_DEFAULT_VERSION}`,
+    `${Tag.TargetDuration}${target}`,
+    `${Tag.MediaSequence}${Math.floor(p.mediaSequence)}`,
+  ];
+  if (p.discontinuitySequence !== undefined && p.discontinuitySequence > 0) {
+    lines.push(`${Tag.DiscontinuitySequence}${Math.floor(p.discontinuitySequence)}`);
+  }
+  if (p.playlistType) lines.push(`${Tag.PlaylistType}${p.playlistType}`);
+  for (const s of p.segments) {
+    if (/[\r\n]/.test(s.uri) || s.uri.length === 0) throw invalid(`segment URI ${JSON.stringify(s.uri)} is not a single line`);
+    if (s.discontinuity) lines.push(Tag.Discontinuity);
+    lines.push(`${Tag.Inf}${roundMs(s.duration).toFixed(3)},${s.title ?? ''}`);
+    lines.push(s.uri);
+  }
+  if (p.endList) lines.push(Tag.EndList);
+  return lines.join('\n') + '\n';
+}
+
+function intValue(line: string, tag: string): number {
+  const v = Number.parseInt(line.slice(tag.length), 10);
+  if (!Number.isFinite(v)) throw invalid(`playlist line ${JSON.stringify(line)} has no integer value`);
+  return v;
+}
+
+/**
+ * Parses a media playlist (the tags above; unknown tags are ignored). Throws CodecError CODEC_INVALID
+ * when the text does not start with #EXTM3U or an EXTINF is malformed.
+ */
+export function parseMediaPlaylist(text: string): MediaPlaylist {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  if (lines[0] !== Tag.Header) throw invalid('playlist does not start with #EXTM3U');
+  const out: MediaPlaylist = { targetDuration: 0, mediaSequence: 0, discontinuitySequence: 0, segments: [], endList: false };
+  let pending: { duration: number; title?: string; discontinuity?: boolean } | null = null;
+  let discontinuity = false;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === '') continue;
+    if (line.startsWith('#')) {
+      if (line.startsWith(Tag.Version)) out.version = intValue(line, Tag.Version);
+      else if (line.startsWith(Tag.TargetDuration)) out.targetDuration = intValue(line, Tag.TargetDuration);
+      else if (line.startsWith(Tag.MediaSequence)) out.mediaSequence = intValue(line, Tag.MediaSequence);
+      else if (line.startsWith(Tag.DiscontinuitySequence)) {
+        out.discontinuitySequence = intValue(line, Tag.DiscontinuitySequence);
+      } else if (line.startsWith(Tag.PlaylistType)) {
+        const t = line.slice(Tag.PlaylistType.length);
+        if (t === 'EVENT' || t === 'VOD') out.playlistType = t;
+      } else if (line.startsWith(Tag.Inf)) {
+        const body = line.slice(Tag.Inf.length);
+        const comma = body.indexOf(',');
+        const duration = Number(comma >= 0 ? body.slice(0, comma) : body);
+        if (!Number.isFinite(duration) || duration < 0) throw invalid(`malformed EXTINF line ${JSON.stringify(line)}`);
+        pending = { duration };
+        const title = comma >= 0 ? body.slice(comma + 1) : '';
+        if (title) pending.title = title;
+      } else if (line === Tag.Discontinuity) discontinuity = true;
+      else if (line === Tag.EndList) out.endList = true;
+      continue;
+    }
+    if (pending === null) throw invalid(`segment URI ${JSON.stringify(line)} has no EXTINF`);
+    const seg: MediaSegmentEntry = { uri: line, duration: pending.duration };
+    if (pending.title !== undefined) seg.title = pending.title;
+    if (discontinuity) seg.discontinuity = true;
+    out.segments.push(seg);
+    pending = null;
+    discontinuity = false;
+  }
+  return out;
+}

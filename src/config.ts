@@ -1,0 +1,116 @@
+// Configuration from environment variables, validated: a bad value names the variable and what it expects.
+import { resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  httpPort: number;
+  httpsPort: number;
+  rtmpPort: number;
+  rtcPort: number;
+  srtPort: number;
+  dataDir: string;
+  redisUrl: string | null;
+  platformSecret: string | null;
+  mgmtPassword: string | null;
+  candidate: string | null;
+  logLevel: string;
+  /** GOP cache: a new viewer starts at the last keyframe at once */
+  gopCache: boolean;
+  /** merged writes: each viewer is written once per this many ms (0 = every frame at once) */
+  mwLatencyMs: number;
+  /** unsent bytes per viewer before it is moved to the next keyframe */
+  viewerQueueBytes: number;
+  /** HLS segment target duration, seconds (SRS hls_fragment) */
+  hlsFragment: number;
+  /** HLS segments in the playlist (sliding window) */
+  hlsWindow: number;
+  /** ms that viewers of a stream wait for its publisher to come back */
+  republishGraceMs: number;
+  /** largest RTMP message accepted, bytes */
+  rtmpMaxMessage: number;
+  /** seconds an on_publish/other HTTP callback may take */
+  hookTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function num(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected a number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function port(env: Env, name: string, def: number): number {
+  return int(env, name, def, 0, 65535);
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const v = raw.toLowerCase();
+  if (['1', 'true', 'on', 'yes'].includes(v)) return true;
+  if (['0', 'false', 'off', 'no'].includes(v)) return false;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected on or off (true/false, 1/0)`);
+}
+
+function str(env: Env, name: string): string | null {
+  const v = env[name];
+  return v === undefined || v === '' ? null : v;
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
+  if (!LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL=${JSON.stringify(env.LOG_LEVEL)} is invalid: expected one of ${LEVELS.join(', ')}`);
+  }
+  const redisUrl = str(env, 'REDIS_URL');
+  if (redisUrl && !/^(redis|rediss|unix):\/\//.test(redisUrl)) {
+    throw new ConfigError(`REDIS_URL=${JSON.stringify(redisUrl)} is invalid: expected redis://host:port[/db] or unix:///path`);
+  }
+  const candidate = str(env, 'CANDIDATE');
+  return {
+    host: env.HOST || '0.0.0.0',
+    httpPort: port(env, 'HTTP_PORT', 2022),
+    httpsPort: port(env, 'HTTPS_PORT', 2443),
+    rtmpPort: port(env, 'RTMP_PORT', 1935),
+    rtcPort: port(env, 'RTC_PORT', 8000),
+    srtPort: port(env, 'SRT_PORT', 10080),
+    dataDir: resolve(env.DATA_DIR || './data'),
+    redisUrl,
+    platformSecret: str(env, 'SRS_PLATFORM_SECRET'),
+    mgmtPassword: str(env, 'MGMT_PASSWORD'),
+    candidate: candidate === 'auto' ? null : candidate,
+    logLevel,
+    gopCache: bool(env, 'GOP_CACHE', true),
+    mwLatencyMs: int(env, 'MW_LATENCY', 350, 0, 5000),
+    viewerQueueBytes: int(env, 'VIEWER_QUEUE_BYTES', 2 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
+    hlsFragment: num(env, 'HLS_FRAGMENT', 2, 0.5, 60),
+    hlsWindow: int(env, 'HLS_WINDOW', 5, 2, 100),
+    republishGraceMs: int(env, 'REPUBLISH_GRACE_MS', 10000, 0, 3600000),
+    rtmpMaxMessage: int(env, 'RTMP_MAX_MESSAGE', 8 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+    hookTimeoutMs: int(env, 'HOOK_TIMEOUT_MS', 5000, 100, 60000),
+  };
+}

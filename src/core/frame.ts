@@ -1,0 +1,66 @@
+// The media model every layer shares: a Frame is one access unit (video), one audio frame, or one metadata
+// object, with timestamps in milliseconds (the FLV/RTMP timebase; MPEG-TS 90 kHz is converted at the edge).
+
+/** Video codec ids; the numbers are the FLV CodecID values (Enhanced RTMP maps FourCC hvc1 to H265). */
+export enum VideoCodec {
+  H264 = 7,
+  H265 = 12,
+}
+
+/** Audio codec ids; the numbers are the FLV SoundFormat values. */
+export enum AudioCodec {
+  MP3 = 2,
+  AAC = 10,
+  Opus = 13,
+}
+
+export type FrameType = 'video' | 'audio' | 'script';
+
+/**
+ * One unit of media.
+ * - video: `data` holds AVCC/HVCC length-prefixed NAL units (4-byte lengths), or, when `header` is true,
+ *   the AVCDecoderConfigurationRecord / HEVCDecoderConfigurationRecord.
+ * - audio: `data` holds one raw AAC frame (no ADTS), or, when `header` is true, the AudioSpecificConfig;
+ *   for MP3 the raw MPEG audio frame(s).
+ * - script: `data` holds AMF0 bytes of `"onMetaData", {..}` (without `@setDataFrame`).
+ * `data` is shared by every consumer and must never be written to after publish.
+ */
+export interface Frame {
+  type: FrameType;
+  codec: VideoCodec | AudioCodec | 0;
+  /** decode timestamp, ms */
+  dts: number;
+  /** presentation timestamp, ms (dts + composition time) */
+  pts: number;
+  /** video: an IDR / random access point. Audio and script frames: false. */
+  keyframe: boolean;
+  /** a sequence header (decoder configuration), not media */
+  header: boolean;
+  data: Buffer;
+  /** audio only: samples per second (AAC from its config; MP3 from its frame) */
+  sampleRate?: number;
+  /** audio only: 1 or 2 (FLV can say no more) */
+  channels?: number;
+}
+
+/** Codec details learned from the sequence headers, for the APIs and the muxers. */
+export interface VideoInfo {
+  codec: VideoCodec;
+  profile: string;
+  level: string;
+  width: number;
+  height: number;
+}
+
+export interface AudioInfo {
+  codec: AudioCodec;
+  sampleRate: number;
+  channels: number;
+  profile: string;
+}
+
+export function codecName(codec: VideoCodec | AudioCodec | 0, type: FrameType): string {
+  if (type === 'video') return codec === VideoCodec.H265 ? 'H265' : 'H264';
+  if (type === 'audio') return codec === AudioCodec.MP3 ? 'MP3' : codec === AudioCodec.Opus ? 'Opus' : 'AAC';
+  return '';
+}

@@ -1,0 +1,153 @@
+// HLS for one stream (RFC 8216): a frame sink that cuts MPEG-TS segments on keyframes at the target
+// duration (SRS hls_fragment), keeps a sliding window in memory and renders the media playlist.
+import type { AudioCodec, Frame, VideoCodec } from '../../core/frame.js';
+import { TsMuxer } from '../../codecs/mpegts/mux.js';
+import { buildMediaPlaylist } from '../../codecs/m3u8.js';
+import type { FrameSink } from '../../hub/stream.js';
+
+export interface HlsSegment {
+  seq: number;
+  /** seconds */
+  duration: number;
+  data: Buffer;
+  discontinuity: boolean;
+  /** when the segment was completed, ms since epoch */
+  completedAt: number;
+}
+
+export interface SegmenterOptions {
+  /** target segment duration, seconds */
+  fragment: number;
+  /** segments listed in the playlist */
+  window: number;
+  /** base name of segment files: <name>-<seq>.ts */
+  name: string;
+}
+
+export class HlsSegmenter implements FrameSink {
+  private readonly ts = new TsMuxer();
+  private video: VideoCodec | undefined;
+  private audio: AudioCodec | undefined;
+  private readonly segments: HlsSegment[] = [];
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  private startDts = -1;
+  private lastDts = -1;
+  private nextSeq = 0;
+  private discontinuityNext = false;
+  private discontinuitySeq = 0;
+  private hasVideo = false;
+  private playlistCache: string | null = null;
+
+  /** set by the owner: the stream is gone */
+  onClose: (() => void) | undefined;
+
+  constructor(private readonly opts: SegmenterOptions) {}
+
+  onPublish(republish: boolean): void {
+    if (republish) this.discontinuityNext = true;
+    this.hasVideo = false;
+  }
+
+  onUnpublish(): void {
+    this.cut(this.lastDts >= 0 ? this.lastDts + 40 : -1);
+  }
+
+  onFrame(f: Frame): void {
+    if (f.header) {
+      if (f.type === 'video' && this.video !== f.codec) this.video = f.codec as VideoCodec;
+      else if (f.type === 'audio' && this.audio !== f.codec) this.audio = f.codec as AudioCodec;
+      else {
+        this.ts.mux(f);
+        return;
+      }
+      this.ts.setTracks({ video: this.video, audio: this.audio });
+      this.ts.mux(f);
+      return;
+    }
+    if (f.type === 'script') return;
+    if (f.type === 'audio' && this.audio === undefined) {
+      this.audio = f.codec as AudioCodec;
+      this.ts.setTracks({ video: this.video, audio: this.audio });
+    }
+    if (f.type === 'video') this.hasVideo = true;
+    const boundary = f.type === 'video' ? f.keyframe : !this.hasVideo && this.video === undefined;
+    if (boundary) {
+      if (this.startDts >= 0 && f.dts - this.startDts >= this.opts.fragment * 1000) this.cut(f.dts);
+      if (this.startDts < 0) {
+        this.startDts = f.dts;
+        this.ts.forceTables();
+      }
+    }
+    // Nothing before the first keyframe: every segment must start with one.
+    if (this.startDts < 0) return;
+    const b = this.ts.mux(f);
+    if (b) {
+      this.parts.push(b);
+      this.partBytes += b.length;
+    }
+    this.lastDts = Math.max(this.lastDts, f.dts);
+  }
+
+  /** Completes the current segment at `endDts` (the next segment's first dts). */
+  private cut(endDts: number): void {
+    if (this.startDts < 0 || this.partBytes === 0) {
+      this.startDts = -1;
+      return;
+    }
+    const duration = Math.max(0.001, (endDts - this.startDts) / 1000);
+    const now = Date.now();
+    const seg: HlsSegment = {
+      seq: this.nextSeq,
+      duration,
+      data: this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partBytes),
+      discontinuity: this.discontinuityNext && this.nextSeq > 0,
+      completedAt: now,
+    };
+    this.nextSeq++;
+    this.discontinuityNext = false;
+    this.parts = [];
+    this.partBytes = 0;
+    this.startDts = -1;
+    this.segments.push(seg);
+    // Keep two segments beyond the window for players holding an older playlist.
+    while (this.segments.length > this.opts.window + 2) {
+      const old = this.segments.shift()!;
+      if (old.discontinuity) this.discontinuitySeq++;
+    }
+    this.playlistCache = null;
+  }
+
+  /** The media playlist, or null before the first segment is complete. */
+  playlist(): string | null {
+    if (this.playlistCache) return this.playlistCache;
+    const listed = this.segments.slice(-this.opts.window);
+    if (listed.length === 0) return null;
+    let discSeq = this.discontinuitySeq;
+    for (const s of this.segments) {
+      if (s === listed[0]) break;
+      if (s.discontinuity) discSeq++;
+    }
+    this.playlistCache = buildMediaPlaylist({
+      targetDuration: Math.ceil(Math.max(...listed.map((s) => s.duration))),
+      mediaSequence: listed[0]!.seq,
+      discontinuitySequence: discSeq,
+      segments: listed.map((s) => ({
+        uri: `${this.opts.name}-${s.seq}.ts`,
+        duration: s.duration,
+        discontinuity: s.discontinuity,
+      })),
+    });
+    return this.playlistCache;
+  }
+
+  segment(seq: number): HlsSegment | undefined {
+    return this.segments.find((s) => s.seq === seq);
+  }
+
+  get bytes(): number {
+    let n = this.partBytes;
+    for (const s of this.segments) n += s.data.length;
+    return n;
+  }
+}

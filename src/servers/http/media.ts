@@ -1,0 +1,151 @@
+// HTTP media on HTTP_PORT: HTTP-FLV (/app/stream.flv), HTTP-TS (/app/stream.ts) and HLS
+// (/app/stream.m3u8 + /app/stream-<seq>.ts). Anything else is left to the API handler.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { randomId } from '../../core/ids.js';
+import type { Client, ClientType } from '../../hub/client.js';
+import type { Hub } from '../../hub/hub.js';
+import type { OutputFormat } from '../../hub/channel.js';
+import { parseHttpStreamPath, streamKey, streamPath, type StreamUrl } from '../../hub/stream-url.js';
+import type { HlsServer } from '../hls/hls.js';
+import { flvFormat } from './flv-format.js';
+import { tsFormat } from './ts-format.js';
+
+export interface HttpMediaOptions {
+  hub: Hub;
+  hls: HlsServer;
+  logger: Logger;
+}
+
+const CORS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+  'Access-Control-Allow-Headers': '*',
+  'Access-Control-Expose-Headers': '*',
+};
+
+const SEGMENT_RE = /^(.+)-(\d+)$/;
+
+function notFound(res: ServerResponse, message: string): void {
+  const body = JSON.stringify({ code: 404, message });
+  res.writeHead(404, { ...CORS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** An HTTP viewer, as the APIs list it. */
+class HttpViewerClient implements Client {
+  readonly id = randomId(8);
+  readonly createdAt = Date.now();
+  readonly publish = false;
+  sendBytes = 0;
+  recvBytes = 0;
+
+  constructor(
+    readonly ip: string,
+    readonly type: ClientType,
+    readonly url: StreamUrl,
+    readonly requestUrl: string,
+    private readonly res: ServerResponse,
+  ) {}
+
+  close(): void {
+    this.res.destroy();
+  }
+}
+
+export class HttpMediaHandler {
+  constructor(private readonly opts: HttpMediaOptions) {}
+
+  /** Serves the request when it is a media URL; returns false to let the next handler try. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const method = req.method ?? 'GET';
+    const u = new URL(req.url ?? '/', 'http://localhost');
+    if (!/\.(flv|ts|m3u8)$/i.test(u.pathname)) return false;
+    if (method === 'OPTIONS') {
+      res.writeHead(204, CORS);
+      res.end();
+      return true;
+    }
+    if (method !== 'GET' && method !== 'HEAD') return false;
+    const parsed = parseHttpStreamPath(u.pathname, u.search, req.headers.host ?? '');
+    if (!parsed) {
+      notFound(res, `no stream at ${u.pathname}: use /app/stream.flv, .ts or .m3u8 with letters, digits, - _ . ~`);
+      return true;
+    }
+    const { url, ext } = parsed;
+    if (ext === 'm3u8') return this.playlist(url, res, method === 'HEAD'), true;
+    if (ext === 'ts') {
+      const m = SEGMENT_RE.exec(url.stream);
+      if (m) {
+        const seg = this.opts.hls.get(streamKey({ ...url, stream: m[1]! }))?.segment(Number(m[2]));
+        if (seg) {
+          res.writeHead(200, {
+            ...CORS,
+            'Content-Type': 'video/mp2t',
+            'Content-Length': seg.data.length,
+            'Cache-Control': 'public, max-age=60',
+          });
+          res.end(method === 'HEAD' ? undefined : seg.data);
+          return true;
+        }
+      }
+      return this.live(req, res, url, tsFormat, 'ts-play', 'video/mp2t'), true;
+    }
+    if (ext === 'flv') return this.live(req, res, url, flvFormat, 'flv-play', 'video/x-flv'), true;
+    return false;
+  }
+
+  private playlist(url: StreamUrl, res: ServerResponse, head: boolean): void {
+    const text = this.opts.hls.get(streamKey(url))?.playlist();
+    if (!text) {
+      notFound(res, `stream ${streamPath(url)} is not published or has no HLS segment yet; publish it (e.g. rtmp://host/${url.app}/${url.stream}) and retry in a few seconds`);
+      return;
+    }
+    res.writeHead(200, {
+      ...CORS,
+      'Content-Type': 'application/vnd.apple.mpegurl',
+      'Content-Length': Buffer.byteLength(text),
+      'Cache-Control': 'no-cache, no-store, must-revalidate',
+    });
+    res.end(head ? undefined : text);
+  }
+
+  private live(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: StreamUrl,
+    format: OutputFormat,
+    type: ClientType,
+    contentType: string,
+  ): void {
+    const { hub, logger } = this.opts;
+    const stream = hub.get(url);
+    if (!stream || !stream.active) {
+      notFound(res, `stream ${streamPath(url)} is not published; publish it first (e.g. rtmp://host/${url.app}/${url.stream})`);
+      return;
+    }
+    res.writeHead(200, { ...CORS, 'Content-Type': contentType, 'Cache-Control': 'no-cache', Connection: 'close' });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const client = new HttpViewerClient(ip, type, url, req.url ?? '', res);
+    const log = logger.child({ cid: client.id, ip });
+    req.socket.setNoDelay(true);
+    hub.clients.add(client);
+    log.info({ event: 'play', url: `${url.vhost}${streamPath(url)}`, proto: type }, 'http play start');
+    let ended = false;
+    const viewer = stream.addViewer(format, client, res, {
+      onEnd: () => {
+        ended = true;
+        res.end();
+      },
+    });
+    res.on('close', () => {
+      if (!ended) stream.removeViewer(viewer);
+      hub.clients.remove(client);
+      log.info({ event: 'stop', url: `${url.vhost}${streamPath(url)}`, sent: client.sendBytes, drops: viewer.drops }, 'http play end');
+    });
+  }
+}

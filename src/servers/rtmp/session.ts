@@ -1,0 +1,407 @@
+// One RTMP connection (Adobe RTMP spec 7: NetConnection and NetStream commands): handshake, chunk stream,
+// then either a publisher (rtmp -> hub) or a player (hub -> rtmp).
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Frame } from '../../core/frame.js';
+import { randomId } from '../../core/ids.js';
+import { encodeAmf0, type Amf0Object, type Amf0Value } from '../../codecs/amf0.js';
+import { flvBodyToFrame, FlvTagType } from '../../codecs/flv.js';
+import { HandshakeServer } from '../../codecs/rtmp/handshake.js';
+import { ChunkDecoder, ChunkEncoder, type RtmpMessage } from '../../codecs/rtmp/chunk.js';
+import {
+  MessageType,
+  UserControlEvent,
+  acknowledgement,
+  decodeCommand,
+  encodeCommand,
+  parseUserControl,
+  setChunkSize,
+  setPeerBandwidth,
+  splitAggregate,
+  userControl,
+  windowAckSize,
+} from '../../codecs/rtmp/messages.js';
+import type { Client, ClientType } from '../../hub/client.js';
+import type { Hub } from '../../hub/hub.js';
+import type { Stream } from '../../hub/stream.js';
+import type { Viewer } from '../../hub/channel.js';
+import { parseRtmpUrl, streamPath, type StreamUrl } from '../../hub/stream-url.js';
+import type { MediaHooks, SessionInfo } from '../ports.js';
+import { PLAY_CHUNK_SIZE, PLAY_STREAM_ID, rtmpFormat } from './rtmp-format.js';
+
+const WINDOW_ACK_SIZE = 2_500_000;
+const CONTROL_CSID = 3;
+/** media received while a publish is being authorized is held, up to this many bytes */
+const MAX_HELD_BYTES = 4 * 1024 * 1024;
+
+export interface RtmpSessionDeps {
+  hub: Hub;
+  hooks: MediaHooks;
+  logger: Logger;
+  maxMessageSize: number;
+}
+
+type State = 'handshake' | 'connected' | 'authorizing' | 'publishing' | 'playing' | 'closed';
+
+export class RtmpSession implements Client {
+  readonly id = randomId(8);
+  readonly ip: string;
+  readonly createdAt = Date.now();
+  type: ClientType = 'rtmp-play';
+  url: StreamUrl = { vhost: '', app: '', stream: '', param: '' };
+  requestUrl = '';
+  publish = false;
+  sendBytes = 0;
+  recvBytes = 0;
+
+  private state: State = 'handshake';
+  private readonly handshake = new HandshakeServer();
+  private readonly decoder: ChunkDecoder;
+  private readonly enc = new ChunkEncoder();
+  private readonly log: Logger;
+  private app = '';
+  private tcUrl = '';
+  private stream: Stream | null = null;
+  private viewer: Viewer | null = null;
+  private peerAckWindow = 0;
+  private lastAcked = 0;
+  private held: RtmpMessage[] = [];
+  private heldBytes = 0;
+  private registered = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly deps: RtmpSessionDeps,
+  ) {
+    this.ip = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    this.log = deps.logger.child({ cid: this.id, ip: this.ip });
+    this.decoder = new ChunkDecoder({
+      maxMessageSize: deps.maxMessageSize,
+      onMessage: (m) => this.onMessage(m),
+    });
+    socket.setNoDelay(true);
+    socket.on('data', (d) => this.onData(d));
+    socket.on('error', (e) => this.log.debug({ err: e.message }, 'rtmp socket error'));
+    socket.on('close', () => this.cleanup('connection closed'));
+    this.log.info({ event: 'connect', proto: 'rtmp' }, 'rtmp connection');
+  }
+
+  close(reason: string): void {
+    if (this.state === 'closed') return;
+    this.log.info({ reason }, 'rtmp close');
+    this.cleanup(reason);
+    this.socket.destroy();
+  }
+
+  private fail(reason: string): void {
+    this.log.warn({ url: this.urlForLog() }, `rtmp protocol error, closing: ${reason}`);
+    this.close(reason);
+  }
+
+  private urlForLog(): string {
+    return this.url.stream ? `${this.url.vhost}${streamPath(this.url)}` : this.tcUrl;
+  }
+
+  private onData(d: Buffer): void {
+    this.recvBytes += d.length;
+    try {
+      if (this.state === 'handshake') {
+        const r = this.handshake.push(d);
+        if (r.output) this.write(r.output);
+        if (!r.done) return;
+        this.state = 'connected';
+        if (!r.rest || r.rest.length === 0) return;
+        d = r.rest;
+      }
+      if (this.state === 'closed') return;
+      this.decoder.push(d);
+      this.maybeAck();
+    } catch (e) {
+      this.fail((e as Error).message);
+    }
+  }
+
+  private maybeAck(): void {
+    if (this.peerAckWindow <= 0) return;
+    if (this.recvBytes - this.lastAcked >= this.peerAckWindow) {
+      this.lastAcked = this.recvBytes;
+      this.write(acknowledgement(this.recvBytes >>> 0));
+    }
+  }
+
+  private write(b: Buffer): void {
+    if (this.state === 'closed' || this.socket.destroyed) return;
+    this.sendBytes += b.length;
+    this.socket.write(b);
+  }
+
+  private onMessage(m: RtmpMessage): void {
+    if (this.state === 'closed') return;
+    switch (m.type) {
+      case MessageType.SetChunkSize:
+      case MessageType.Abort:
+      case MessageType.Acknowledgement:
+      case MessageType.SetPeerBandwidth:
+        return;
+      case MessageType.WindowAckSize:
+        if (m.payload.length >= 4) this.peerAckWindow = m.payload.readUInt32BE(0);
+        return;
+      case MessageType.UserControl: {
+        const uc = parseUserControl(m.payload);
+        if (uc.event === UserControlEvent.PingRequest) this.write(userControl(UserControlEvent.PingResponse, uc.value));
+        return;
+      }
+      case MessageType.CommandAmf0:
+      case MessageType.CommandAmf3:
+        this.onCommand(m);
+        return;
+      case MessageType.Audio:
+      case MessageType.Video:
+      case MessageType.DataAmf0:
+      case MessageType.DataAmf3:
+        this.onMedia(m);
+        return;
+      case MessageType.Aggregate:
+        for (const sub of splitAggregate(m)) this.onMedia(sub);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onMedia(m: RtmpMessage): void {
+    if (this.state === 'authorizing') {
+      if (this.heldBytes + m.payload.length > MAX_HELD_BYTES) return;
+      // The payload may be a view into the socket's buffer: copy what we hold.
+      this.held.push({ ...m, payload: Buffer.from(m.payload) });
+      this.heldBytes += m.payload.length;
+      return;
+    }
+    if (this.state !== 'publishing' || !this.stream) return;
+    let body = m.payload;
+    let type: FlvTagType;
+    if (m.type === MessageType.Audio) type = FlvTagType.Audio;
+    else if (m.type === MessageType.Video) type = FlvTagType.Video;
+    else {
+      type = FlvTagType.Script;
+      if (m.type === MessageType.DataAmf3 && body.length > 0 && body[0] === 0) body = body.subarray(1);
+    }
+    const f: Frame | null = flvBodyToFrame(type, m.timestamp, body);
+    if (f) this.stream.publish(f);
+  }
+
+  private onCommand(m: RtmpMessage): void {
+    const cmd = decodeCommand(m);
+    const tx = cmd.transactionId;
+    switch (cmd.name) {
+      case 'connect':
+        return this.onConnect(tx, cmd.commandObject);
+      case 'releaseStream':
+      case 'FCPublish':
+        this.sendCommand(0, ['_result', tx, null, undefined]);
+        if (cmd.name === 'FCPublish') {
+          this.sendCommand(0, ['onFCPublish', 0, null, { code: 'NetStream.Publish.Start', description: String(cmd.args[0] ?? '') }]);
+        }
+        return;
+      case 'createStream':
+        return this.sendCommand(0, ['_result', tx, null, PLAY_STREAM_ID]);
+      case 'getStreamLength':
+        return this.sendCommand(0, ['_result', tx, null, 0]);
+      case 'publish':
+        void this.onPublish(tx, String(cmd.args[0] ?? ''));
+        return;
+      case 'play':
+        return this.onPlay(tx, String(cmd.args[0] ?? ''));
+      case 'FCUnpublish':
+      case 'deleteStream':
+      case 'closeStream':
+        if (this.state === 'publishing') {
+          this.sendStatus('status', 'NetStream.Unpublish.Success', `unpublished ${this.urlForLog()}`);
+          this.stopPublishing();
+          this.state = 'connected';
+        } else if (this.state === 'playing') {
+          this.stopPlaying();
+          this.state = 'connected';
+        }
+        if (cmd.name === 'FCUnpublish') this.sendCommand(0, ['_result', tx, null, undefined]);
+        return;
+      case 'pause':
+      case 'receiveAudio':
+      case 'receiveVideo':
+      case '_checkbw':
+      case '_result':
+      case '_error':
+      case 'onBWDone':
+        return;
+      default:
+        this.log.debug({ command: cmd.name }, 'rtmp command ignored');
+        if (tx > 0) this.sendCommand(0, ['_error', tx, null, statusObject('error', 'NetConnection.Call.Failed', `unknown command ${cmd.name}`)]);
+    }
+  }
+
+  private onConnect(tx: number, obj: Amf0Value): void {
+    const o = (obj && typeof obj === 'object' && !Array.isArray(obj) && !(obj instanceof Date) ? obj : {}) as Amf0Object;
+    this.app = typeof o.app === 'string' ? o.app : '';
+    this.tcUrl = typeof o.tcUrl === 'string' ? o.tcUrl : '';
+    this.write(windowAckSize(WINDOW_ACK_SIZE));
+    this.write(setPeerBandwidth(WINDOW_ACK_SIZE, 2));
+    this.write(setChunkSize(PLAY_CHUNK_SIZE));
+    this.enc.chunkSize = PLAY_CHUNK_SIZE;
+    this.sendCommand(0, [
+      '_result',
+      tx,
+      { fmsVer: 'FMS/3,5,3,888', capabilities: 127, mode: 1 },
+      {
+        level: 'status',
+        code: 'NetConnection.Connect.Success',
+        description: 'Connection succeeded.',
+        objectEncoding: typeof o.objectEncoding === 'number' ? o.objectEncoding : 0,
+      },
+    ]);
+  }
+
+  private resolveUrl(name: string): StreamUrl | null {
+    return parseRtmpUrl(this.tcUrl, this.app, name);
+  }
+
+  private async onPublish(tx: number, name: string): Promise<void> {
+    if (this.state !== 'connected') return this.fail(`publish while ${this.state}`);
+    const url = this.resolveUrl(name);
+    if (!url) {
+      this.sendStatus('error', 'NetStream.Publish.BadName', `publish refused: missing or invalid stream name ${JSON.stringify(name)}; use rtmp://host/app/stream`);
+      return this.close('bad stream name');
+    }
+    this.url = url;
+    this.requestUrl = `${this.tcUrl.replace(/\/$/, '')}/${name}`;
+    this.type = 'fmle-publish';
+    this.publish = true;
+    this.state = 'authorizing';
+    this.register();
+    let refusal: string | null;
+    try {
+      refusal = await this.deps.hooks.onPublish(this.sessionInfo());
+    } catch (e) {
+      refusal = `publish refused: authorization failed (${(e as Error).message})`;
+    }
+    if (this.state !== 'authorizing') return;
+    if (refusal) {
+      this.log.warn({ url: this.urlForLog(), reason: refusal }, 'rtmp publish refused');
+      this.sendStatus('error', 'NetStream.Publish.Rejected', refusal);
+      return this.close('publish refused');
+    }
+    const stream = this.deps.hub.stream(url);
+    if (!stream.startPublish(this)) {
+      const msg = `publish refused: stream ${streamPath(url)} is already being published by client ${stream.publisher?.id}; stop it first or use another stream name`;
+      this.log.warn({ url: this.urlForLog() }, msg);
+      this.sendStatus('error', 'NetStream.Publish.BadName', msg);
+      this.state = 'connected';
+      return this.close('stream busy');
+    }
+    this.stream = stream;
+    this.state = 'publishing';
+    this.deps.hub.notifyPublished(stream);
+    this.write(userControl(UserControlEvent.StreamBegin, PLAY_STREAM_ID));
+    this.sendStatus('status', 'NetStream.Publish.Start', `Started publishing stream ${name}.`);
+    this.log.info({ event: 'publish', url: this.urlForLog(), proto: 'rtmp' }, 'publish start');
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const m of held) this.onMedia(m);
+  }
+
+  private onPlay(tx: number, name: string): void {
+    void tx;
+    if (this.state !== 'connected') return this.fail(`play while ${this.state}`);
+    const url = this.resolveUrl(name);
+    if (!url) {
+      this.sendStatus('error', 'NetStream.Play.StreamNotFound', `play refused: missing or invalid stream name ${JSON.stringify(name)}`);
+      return this.close('bad stream name');
+    }
+    this.url = url;
+    this.requestUrl = `${this.tcUrl.replace(/\/$/, '')}/${name}`;
+    this.type = 'rtmp-play';
+    this.state = 'playing';
+    this.register();
+    const stream = this.deps.hub.stream(url);
+    this.stream = stream;
+    this.write(userControl(UserControlEvent.StreamBegin, PLAY_STREAM_ID));
+    this.sendStatus('status', 'NetStream.Play.Reset', `Playing and resetting ${name}.`);
+    this.sendStatus('status', 'NetStream.Play.Start', `Started playing ${name}.`);
+    this.write(this.encodeData(['|RtmpSampleAccess', false, false]));
+    this.write(this.encodeData(['onStatus', { code: 'NetStream.Data.Start' }]));
+    this.viewer = stream.addViewer(rtmpFormat, this, this.socket, {
+      onUnpublish: () => this.sendStatus('status', 'NetStream.Play.UnpublishNotify', `${name} is now unpublished.`),
+      onRepublish: () => {
+        this.write(userControl(UserControlEvent.StreamBegin, PLAY_STREAM_ID));
+        this.sendStatus('status', 'NetStream.Play.PublishNotify', `${name} is now published.`);
+      },
+      onEnd: () => {
+        this.viewer = null;
+        this.write(userControl(UserControlEvent.StreamEOF, PLAY_STREAM_ID));
+        this.sendStatus('status', 'NetStream.Play.Stop', `Stopped playing ${name}: the stream ended.`);
+        this.socket.end();
+      },
+    });
+    this.log.info({ event: 'play', url: this.urlForLog(), proto: 'rtmp' }, 'play start');
+  }
+
+  private register(): void {
+    if (this.registered) return;
+    this.registered = true;
+    this.deps.hub.clients.add(this);
+  }
+
+  private sessionInfo(): SessionInfo {
+    return { clientId: this.id, ip: this.ip, type: this.type, url: this.url, requestUrl: this.requestUrl };
+  }
+
+  private stopPublishing(): void {
+    const s = this.stream;
+    if (!s || !this.publish) return;
+    this.stream = null;
+    if (s.publisher === this) {
+      s.stopPublish(this);
+      this.deps.hub.notifyUnpublished(s);
+      this.deps.hooks.onUnpublish(this.sessionInfo());
+      this.log.info({ event: 'unpublish', url: this.urlForLog(), frames: s.frames }, 'publish end');
+    }
+  }
+
+  private stopPlaying(): void {
+    const s = this.stream;
+    this.stream = null;
+    if (s && this.viewer) {
+      s.removeViewer(this.viewer);
+      this.log.info({ event: 'stop', url: this.urlForLog(), drops: this.viewer.drops }, 'play end');
+    }
+    this.viewer = null;
+  }
+
+  private cleanup(reason: string): void {
+    if (this.state === 'closed') return;
+    const was = this.state;
+    this.state = 'closed';
+    this.held = [];
+    if (was === 'publishing') this.stopPublishing();
+    if (was === 'playing') this.stopPlaying();
+    this.deps.hub.clients.remove(this);
+    this.log.info({ event: 'disconnect', reason, recv: this.recvBytes, sent: this.sendBytes }, 'rtmp connection end');
+  }
+
+  private sendCommand(streamId: number, values: Amf0Value[]): void {
+    this.write(encodeCommand(this.enc, CONTROL_CSID, streamId, values));
+  }
+
+  private encodeData(values: Amf0Value[]): Buffer {
+    return this.enc.encode(5, MessageType.DataAmf0, PLAY_STREAM_ID, 0, [encodeAmf0(values)]);
+  }
+
+  private sendStatus(level: 'status' | 'error', code: string, description: string): void {
+    this.sendCommand(PLAY_STREAM_ID, ['onStatus', 0, null, statusObject(level, code, description)]);
+  }
+}
+
+function statusObject(level: string, code: string, description: string): Amf0Object {
+  return { level, code, description, clientid: 'srs-node' };
+}
+

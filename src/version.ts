@@ -1,0 +1,2 @@
+// The server's version, reported by the APIs.
+export const VERSION = '0.1.0';

@@ -1,0 +1,197 @@
+// Shared helpers for end-to-end tests: start the real server on free ports, run real ffmpeg/ffprobe, and
+// make sure every child process ends even when a test fails.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { startApp, type App } from '../../src/app.js';
+
+const children = new Set<ChildProcess>();
+const tempDirs: string[] = [];
+
+function killAll(): void {
+  for (const c of children) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  children.clear();
+  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+process.on('exit', killAll);
+
+export function tempDir(prefix = 'srs-node-test-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+export function randomName(prefix = 's'): string {
+  return `${prefix}${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** A free TCP port (best effort: bind 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestServer {
+  app: App;
+  http: string;
+  rtmp: string;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** Starts the real server in this process on free ports with its own data directory. */
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = tempDir('srs-node-data-');
+  const config = loadConfig({
+    HTTP_PORT: '0',
+    RTMP_PORT: '0',
+    RTC_PORT: '0',
+    SRT_PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    ...env,
+  });
+  const logger = pino({ level: config.logLevel });
+  const app = await startApp(config, { logger });
+  return {
+    app,
+    http: `http://127.0.0.1:${app.httpPort}`,
+    rtmp: `rtmp://127.0.0.1:${app.rtmpPort}`,
+    dataDir,
+    close: () => app.close(),
+  };
+}
+
+export interface Proc {
+  child: ChildProcess;
+  stderr: () => string;
+  stdout: () => Buffer;
+  exited: Promise<number | null>;
+  kill(): void;
+}
+
+/** Spawns a process that is killed when the test process exits. */
+export function run(cmd: string, args: string[]): Proc {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let err = '';
+  const out: Buffer[] = [];
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    if (err.length > 200_000) err = err.slice(-100_000);
+  });
+  child.stdout!.on('data', (d: Buffer) => out.push(d));
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    });
+    child.on('error', () => {
+      children.delete(child);
+      resolve(-1);
+    });
+  });
+  return {
+    child,
+    stderr: () => err,
+    stdout: () => Buffer.concat(out),
+    exited,
+    kill: () => {
+      child.kill('SIGKILL');
+    },
+  };
+}
+
+/** ffmpeg publishing a 320x240 25 fps H.264 + AAC test pattern in real time (2 s GOP). */
+export function publish(url: string, opts: { seconds?: number; size?: string; format?: string } = {}): Proc {
+  const size = opts.size ?? '320x240';
+  const args = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `testsrc=size=${size}:rate=25`];
+  args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100');
+  if (opts.seconds) args.push('-t', String(opts.seconds));
+  args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '50', '-pix_fmt', 'yuv420p');
+  args.push('-c:a', 'aac', '-b:a', '64k', '-f', opts.format ?? 'flv', url);
+  return run('ffmpeg', args);
+}
+
+export interface ProbeStream {
+  codec_name: string;
+  codec_type: string;
+  width?: number;
+  height?: number;
+  sample_rate?: string;
+  channels?: number;
+}
+
+/** ffprobe a URL or file; returns its streams and format. */
+export async function probe(
+  target: string,
+  extra: string[] = [],
+): Promise<{ streams: ProbeStream[]; format?: { duration?: string }; frames?: { key_frame: number; media_type: string; pkt_pts_time?: string; pts_time?: string }[] }> {
+  const p = run('ffprobe', ['-v', 'error', '-rw_timeout', '15000000', ...extra, '-of', 'json', '-show_streams', '-show_format', target]);
+  const code = await withTimeout(p.exited, 30000, () => p.kill());
+  if (code !== 0) throw new Error(`ffprobe ${target} failed (${code}): ${p.stderr()}`);
+  return JSON.parse(p.stdout().toString() || '{}');
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`timed out after ${ms} ms`));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+export async function waitFor<T>(fn: () => T | Promise<T>, ms = 15000, what = 'condition'): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(100);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function summarize(streams: ProbeStream[]): string {
+  return streams
+    .map((s) => (s.codec_type === 'video' ? `${s.codec_name} ${s.width}x${s.height}` : `${s.codec_name}`))
+    .sort()
+    .join(', ');
+}
