@@ -169,6 +169,16 @@ export function buildAudioSpecificConfig(objectType: number, sampleRate: number,
   return out.subarray(0, w.bytes);
 }
 
+/**
+ * The 2-byte AudioSpecificConfig matching an ADTS header (object type 1..4, indexed frequency, channel
+ * configuration 0..7 as is), for turning ADTS into the config a FLV / MP4 sequence header carries.
+ */
+export function audioSpecificConfigFromAdts(cfg: Pick<AacConfig, 'objectType' | 'sampleRateIndex' | 'channelConfig'>): Buffer {
+  const out = Buffer.allocUnsafe(2);
+  out.writeUInt16BE(((cfg.objectType & 0x1f) << 11) | ((cfg.sampleRateIndex & 0xf) << 7) | ((cfg.channelConfig & 0xf) << 3));
+  return out;
+}
+
 /** Human name of an audio object type: 'LC', 'HE', 'HEv2', 'Main', ... */
 export function aacProfileName(objectType: number): string {
   switch (objectType) {

@@ -134,6 +134,8 @@ export class Fmp4Writer {
   private video: Track | null = null;
   private audio: Track | null = null;
   private videoBlocked = false;
+  /** after a video configuration change, drop video up to the next keyframe */
+  private videoNeedsKey = false;
   private audioBlocked = false;
   private inBandParamSets: Buffer | null = null;
   private initSent = false;
@@ -313,6 +315,7 @@ export class Fmp4Writer {
       const cur = this.videoConfig;
       if (cur && cur.codec === frame.codec && cur.record.equals(frame.data)) return;
       this.stats.configChanges++;
+      this.videoNeedsKey = true;
       const c = videoConfigOf(frame);
       if (!c || c.codec !== init.codec || c.lengthSize !== init.lengthSize) {
         this.videoBlocked = true;
@@ -356,6 +359,13 @@ export class Fmp4Writer {
     if (frame.type === 'audio' && frame.codec !== this.initAudio?.codec) {
       this.stats.droppedFrames++;
       return;
+    }
+    if (frame.type === 'video' && this.videoNeedsKey) {
+      if (!frame.keyframe) {
+        this.stats.droppedFrames++;
+        return;
+      }
+      this.videoNeedsKey = false;
     }
     if (this.phase === 'waitKey') {
       if (frame.type === 'audio') {
@@ -907,15 +917,21 @@ function audioConfigOf(frame: Frame): AudioConfig | null {
   }
 }
 
+/** MP3 parameters from the MPEG audio frame header (ISO/IEC 11172-3 2.4.1.3), else from the frame fields. */
 function mp3Config(frame: Frame): AudioConfig {
-  const rate = frame.sampleRate ?? 44100;
-  return {
-    codec: AudioCodec.MP3,
-    asc: null,
-    sampleRate: rate,
-    outputRate: rate,
-    channels: frame.channels ?? 2,
-    objectType: 0,
-    samplesPerFrame: rate >= 32000 ? 1152 : 576,
-  };
+  let rate = frame.sampleRate ?? 44100;
+  let channels = frame.channels ?? 2;
+  let samplesPerFrame = rate >= 32000 ? 1152 : 576;
+  const d = frame.data;
+  if (d.length >= 4 && d[0] === 0xff && (d[1]! & 0xe0) === 0xe0) {
+    const version = (d[1]! >> 3) & 3; // 0: 2.5, 2: 2, 3: 1
+    const layer = (d[1]! >> 1) & 3; // 1: III, 2: II, 3: I
+    const rateIndex = (d[2]! >> 2) & 3;
+    if (version !== 1 && layer !== 0 && rateIndex !== 3) {
+      rate = [44100, 48000, 32000][rateIndex]! / (version === 3 ? 1 : version === 2 ? 2 : 4);
+      channels = d[3]! >> 6 === 3 ? 1 : 2;
+      samplesPerFrame = layer === 3 ? 384 : layer === 1 && version !== 3 ? 576 : 1152;
+    }
+  }
+  return { codec: AudioCodec.MP3, asc: null, sampleRate: rate, outputRate: rate, channels, objectType: 0, samplesPerFrame };
 }

@@ -149,10 +149,13 @@ export class HandshakeServer {
       const n = Math.min(HANDSHAKE_SIZE - this.c2Received, chunk.length - pos);
       this.c2Received += n;
       pos += n;
-      if (this.c2Received < HANDSHAKE_SIZE) return { output, done: false };
+      if (this.c2Received < HANDSHAKE_SIZE) return output ? { output, done: false } : { done: false };
       this.state = ServerState.Done;
     }
-    return pos < chunk.length ? { output, done: true, rest: chunk.subarray(pos) } : { output, done: true };
+    const result: HandshakeResult = { done: true };
+    if (output) result.output = output;
+    if (pos < chunk.length) result.rest = chunk.subarray(pos);
+    return result;
   }
 
   /** S0 + S1 + S2 in one buffer. */

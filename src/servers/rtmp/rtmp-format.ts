@@ -33,8 +33,7 @@ class RtmpMuxer implements FormatMuxer {
     const n = writeFlvBodyPrefix(f, this.prefix, 0);
     const type = f.type === 'video' ? MessageType.Video : f.type === 'audio' ? MessageType.Audio : MessageType.DataAmf0;
     const csid = f.type === 'video' ? PlayCsid.Video : f.type === 'audio' ? PlayCsid.Audio : PlayCsid.Data;
-    const parts = n > 0 ? [this.prefix.subarray(0, n), f.data] : [f.data];
-    return this.enc.encode(csid, type, PLAY_STREAM_ID, f.dts, parts, n + f.data.length);
+    return this.enc.encodeWithPrefix(csid, type, PLAY_STREAM_ID, f.dts, this.prefix, n, f.data);
   }
 }
 

@@ -31,6 +31,7 @@ import { PLAY_CHUNK_SIZE, PLAY_STREAM_ID, rtmpFormat } from './rtmp-format.js';
 
 const WINDOW_ACK_SIZE = 2_500_000;
 const CONTROL_CSID = 3;
+const IDLE_TIMEOUT_MS = 20000;
 /** media received while a publish is being authorized is held, up to this many bytes */
 const MAX_HELD_BYTES = 4 * 1024 * 1024;
 
@@ -80,6 +81,10 @@ export class RtmpSession implements Client {
       onMessage: (m) => this.onMessage(m),
     });
     socket.setNoDelay(true);
+    // A handshake, connect or publish that stalls this long is dropped; players are exempt (they only read).
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => {
+      if (this.state !== 'playing') this.close(`no data for ${IDLE_TIMEOUT_MS / 1000} s while ${this.state}`);
+    });
     socket.on('data', (d) => this.onData(d));
     socket.on('error', (e) => this.log.debug({ err: e.message }, 'rtmp socket error'));
     socket.on('close', () => this.cleanup('connection closed'));
