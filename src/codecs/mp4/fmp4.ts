@@ -318,6 +318,7 @@ export class Fmp4Writer {
       this.videoNeedsKey = true;
       const c = videoConfigOf(frame);
       if (!c || c.codec !== init.codec || c.lengthSize !== init.lengthSize) {
+        this.videoConfig = c;
         this.videoBlocked = true;
         this.note('video-blocked', 'the video codec changed during the recording: video dropped until it changes back');
         return;
@@ -428,10 +429,11 @@ export class Fmp4Writer {
       decodeTime = track.endTime ?? ideal;
     }
 
-    // Cut before the new sample: at a video keyframe (or at the maximum length), or by time for audio only.
-    const cutter = this.video ? track.kind === 'video' : true;
+    // Cut before the new sample: at a video keyframe, by time when there is no video, and at the maximum
+    // length on any track (so audio alone cannot grow a fragment without bound while video is missing).
     const age = rel - this.fragmentStart;
-    if (cutter && ((age >= this.fragmentMs && (frame.keyframe || !this.video)) || age >= this.maxFragmentMs)) {
+    const atKey = this.video ? track.kind === 'video' && frame.keyframe : true;
+    if ((age >= this.fragmentMs && atKey) || age >= this.maxFragmentMs) {
       this.cut(rel, out);
     }
 
@@ -653,7 +655,14 @@ function videoConfigOf(frame: Frame): VideoConfig | null {
     const lengthSize = (rec[4]! & 3) + 1;
     const sps = sets.find((n) => (n[0]! & 0x1f) === 7);
     const size = sps ? avcSpsSize(sps) : null;
-    return { codec: VideoCodec.H264, record: rec, width: size?.[0] ?? 0, height: size?.[1] ?? 0, lengthSize, paramSets: lengthPrefixed(sets, lengthSize) };
+    return {
+      codec: VideoCodec.H264,
+      record: rec,
+      width: size?.[0] ?? 0,
+      height: size?.[1] ?? 0,
+      lengthSize,
+      paramSets: lengthPrefixed(sets, lengthSize),
+    };
   }
   if (frame.codec === VideoCodec.H265) {
     const sets = hevcParameterSets(rec);
@@ -661,7 +670,14 @@ function videoConfigOf(frame: Frame): VideoConfig | null {
     const lengthSize = (rec[21]! & 3) + 1;
     const sps = sets.find((n) => ((n[0]! >> 1) & 0x3f) === 33);
     const size = sps ? hevcSpsSize(sps) : null;
-    return { codec: VideoCodec.H265, record: rec, width: size?.[0] ?? 0, height: size?.[1] ?? 0, lengthSize, paramSets: lengthPrefixed(sets, lengthSize) };
+    return {
+      codec: VideoCodec.H265,
+      record: rec,
+      width: size?.[0] ?? 0,
+      height: size?.[1] ?? 0,
+      lengthSize,
+      paramSets: lengthPrefixed(sets, lengthSize),
+    };
   }
   return null;
 }
@@ -911,7 +927,15 @@ function audioConfigOf(frame: Frame): AudioConfig | null {
     const rate = sampleRate || frame.sampleRate || 0;
     if (rate <= 0) return null;
     const channels = AAC_CHANNELS[channelConfig] || frame.channels || 2;
-    return { codec: AudioCodec.AAC, asc: frame.data, sampleRate: rate, outputRate: outputRate || rate, channels, objectType, samplesPerFrame };
+    return {
+      codec: AudioCodec.AAC,
+      asc: frame.data,
+      sampleRate: rate,
+      outputRate: outputRate || rate,
+      channels,
+      objectType,
+      samplesPerFrame,
+    };
   } catch {
     return null;
   }

@@ -128,7 +128,12 @@ export async function convertFragmented(src: ByteSource, sink: ByteSink): Promis
 
   const payload = p.copyBytes;
   const brands = new Set(['isom', 'iso2', 'mp41']);
-  for (const t of tracks) for (const e of t.entries) if (['avc1', 'hvc1'].includes(e.toString('latin1', 4, 8))) brands.add(e.toString('latin1', 4, 8));
+  for (const t of tracks) {
+    for (const e of t.entries) {
+      const type = e.toString('latin1', 4, 8);
+      if (type === 'avc1' || type === 'hvc1') brands.add(type);
+    }
+  }
   const head = serialize(ftyp('isom', 0x200, [...brands]));
   const mdatHeaderSize = payload + 8 > MAX_U32 ? 16 : 8;
   const startSec = Math.min(...tracks.map((t) => t.dts.get(0) / t.timescale));
@@ -431,7 +436,17 @@ function parseMoof(moof: Buffer, headerSize: number, moofPos: number, segment: S
         if (tflags & 0x1) { dataPos = base + moof.readInt32BE(q); q += 4; }
         let firstFlags: number | null = null;
         if (tflags & 0x4) { firstFlags = moof.readUInt32BE(q); q += 4; }
-        const run: Run = { track, dataStart: dataPos, dataLength: 0, sdi: outSdi, dts: [], durations: [], sizes: [], cts: [], sync: [] };
+        const run: Run = {
+          track,
+          dataStart: dataPos,
+          dataLength: 0,
+          sdi: outSdi,
+          dts: [],
+          durations: [],
+          sizes: [],
+          cts: [],
+          sync: [],
+        };
         for (let i = 0; i < count; i++) {
           let duration = defDuration;
           let size = defSize;

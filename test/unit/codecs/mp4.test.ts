@@ -448,6 +448,79 @@ describe('fragmented MP4 recording', { skip: !haveFfmpeg && 'ffmpeg/ffprobe not 
   });
 });
 
+// ---- writer edge cases, synthetic frames ----
+
+describe('fragmented MP4 writer edge cases', () => {
+  const sps = Buffer.from('6742c01e95a0a0fd00', 'hex');
+  const pps = Buffer.from('68ce3c80', 'hex');
+  const avcc = Buffer.concat([
+    Buffer.from([1, 0x42, 0xc0, 0x1e, 0xff, 0xe1, 0, sps.length]), sps, Buffer.from([1, 0, pps.length]), pps,
+  ]);
+  const asc = Buffer.from([0x12, 0x10]); // AAC LC 44100 stereo
+  const vh: Frame = { type: 'video', codec: VideoCodec.H264, dts: 0, pts: 0, keyframe: true, header: true, data: avcc };
+  const ah: Frame = { type: 'audio', codec: AudioCodec.AAC, dts: 0, pts: 0, keyframe: false, header: true, data: asc, sampleRate: 44100, channels: 2 };
+  const video = (ms: number, key: boolean): Frame => ({ ...vh, dts: ms, pts: ms, keyframe: key, header: false, data: Buffer.from([0, 0, 0, 1, key ? 0x65 : 0x41]) });
+  const audio = (ms: number): Frame => ({ ...ah, dts: ms, pts: ms, header: false, data: Buffer.from([0x21, 0x00]) });
+
+  function stream(from: number, to: number): Frame[] {
+    const out: Frame[] = [];
+    let v = 0;
+    let a = 0;
+    for (;;) {
+      const vt = from + v * 40;
+      const at = from + Math.floor((a * 1024000) / 44100);
+      if (vt >= to && at >= to) return out;
+      if (vt <= at) out.push(video(vt, v++ % 25 === 0));
+      else (out.push(audio(at)), a++);
+    }
+  }
+
+  test('timestamps that restart, a codec switch and a broken header do not stop the recording', async () => {
+    const w = new Fmp4Writer();
+    const bytes: Buffer[] = [];
+    const push = (f: Frame): void => void bytes.push(...w.push(f));
+    [vh, ah, ...stream(0, 3000)].forEach(push);
+    // A republish whose timestamps start again at 0.
+    [vh, ah, ...stream(0, 2000)].forEach(push);
+    assert.ok(Math.abs(w.durationMs - 5000) < 100, `durationMs ${w.durationMs}`);
+    // A switch to H.265 (unsupported change): video is dropped until H.264 comes back; garbage is survived.
+    push({ ...vh, codec: VideoCodec.H265, data: Buffer.from([1, 2, 3]) });
+    push({ ...ah, data: Buffer.from([0xff]) });
+    const dropped = w.stats.droppedFrames;
+    stream(2000, 2500).forEach(push); // the publisher's clock goes on from 2 s
+    assert.ok(w.stats.droppedFrames > dropped);
+    push(vh);
+    push(ah);
+    stream(2500, 4000).forEach(push);
+    bytes.push(...w.flush());
+    assert.ok(w.stats.notes.length >= 2, w.stats.notes.join('; '));
+    assert.equal(w.stats.videoSamples, 75 + 50 + 38, 'video resumes when H.264 comes back');
+    assert.ok(Math.abs(w.durationMs - 7000) < 100, `durationMs ${w.durationMs}`);
+
+    const { output, result } = await fragmentedToProgressiveBuffer(Buffer.concat(bytes));
+    assert.ok(Math.abs(result.durationMs - 7000) < 100, `converted ${result.durationMs}`);
+    assert.deepEqual(topLevel(output).map((b) => b.type), ['ftyp', 'moov', 'mdat']);
+    assert.equal(result.videoFrames, w.stats.videoSamples);
+    assert.equal(result.audioFrames, w.stats.audioSamples);
+  });
+
+  test('without a video keyframe nothing is written; audio-only starts after the wait', () => {
+    const w = new Fmp4Writer({ startWaitMs: 500 });
+    const out: Buffer[] = [];
+    out.push(...w.push(vh), ...w.push(video(0, false)), ...w.push(video(40, false)));
+    assert.equal(out.length, 0);
+    assert.equal(w.started, false);
+
+    const a = new Fmp4Writer({ startWaitMs: 500 });
+    const bufs: Buffer[] = [...a.push(ah)];
+    for (let i = 0; i < 10; i++) bufs.push(...a.push(audio(i * 23)));
+    assert.equal(a.started, false, 'waits for a video header that may come');
+    for (let i = 10; i < 30; i++) bufs.push(...a.push(audio(i * 23)));
+    assert.equal(a.started, true);
+    assert.equal(readBoxHeader(bufs[0]!, 0)?.type, 'ftyp');
+  });
+});
+
 // ---- co64 without writing 4 GiB ----
 
 describe('progressive offsets past 4 GiB', () => {
