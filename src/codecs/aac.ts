@@ -156,7 +156,7 @@ export function buildAudioSpecificConfig(objectType: number, sampleRate: number,
     throw invalid(`AAC sampling frequency ${sampleRate} is out of range`);
   }
   const channelConfig = aacChannelConfig(channels);
-  const out = Buffer.alloc(8);
+  const out = Buffer.alloc(16); // at most 11 + 28 + 4 + 28 + 11 + 3 bits
   const w = new BitWriter(out);
   writeObjectType(w, objectType);
   writeFrequency(w, sampleRate);

@@ -2,19 +2,18 @@
 // the sequence parameter set (14496-10 7.3.2.1.1, E.1.1 VUI) and the AVCDecoderConfigurationRecord
 // (ISO/IEC 14496-15 5.3.3.1). Pure functions over Buffers, no I/O.
 
+import { MediaError } from '../core/errors.js';
 import { VideoCodec, type VideoInfo } from '../core/frame.js';
 
 /** Error codes thrown by the codec modules. */
 export type CodecErrorCode = 'CODEC_INVALID' | 'CODEC_UNSUPPORTED';
 
 /** A malformed or unsupported bitstream structure. Thrown by the codec parsers and builders. */
-export class CodecError extends Error {
-  override readonly name = 'CodecError';
-  constructor(
-    readonly code: CodecErrorCode,
-    message: string,
-  ) {
-    super(message);
+export class CodecError extends MediaError {
+  declare readonly code: CodecErrorCode;
+  constructor(code: CodecErrorCode, message: string) {
+    super(code, message);
+    this.name = 'CodecError';
   }
 }
 

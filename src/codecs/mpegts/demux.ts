@@ -322,8 +322,9 @@ export class TsDemuxer {
       const pid = s.readUInt16BE(p + 2) & 0x1fff;
       if (program === 0) continue; // network PID
       if (pid !== this.pmtPid) {
-        this.pmtPid = pid;
+        this.sections.delete(this.pmtPid);
         this.sections.delete(pid);
+        this.pmtPid = pid;
       }
       return; // the first program only
     }
@@ -516,7 +517,7 @@ export class TsDemuxer {
     }
     const dts = Math.round(dtsTicks / TICKS_PER_MS);
     const pts = Math.round(ptsTicks / TICKS_PER_MS);
-    if (vps.length > 0 || sps.length > 0 || pps.length > 0) this.updateVideoConfig(s, codec, vps, sps, pps, dts, pts);
+    if (vps.length > 0 || sps.length > 0 || pps.length > 0) this.updateVideoConfig(s, codec, vps, sps, pps, dts);
     if (media.length === 0) return;
     if (!s.configSent) {
       this.stats.videoWithoutConfig++;
@@ -540,7 +541,6 @@ export class TsDemuxer {
     sps: Buffer[],
     pps: Buffer[],
     dts: number,
-    pts: number,
   ): void {
     const nextVps = vps.length > 0 ? vps : s.vps;
     const nextSps = sps.length > 0 ? sps : s.sps;
@@ -560,7 +560,7 @@ export class TsDemuxer {
       return;
     }
     s.configSent = true;
-    this.emit({ type: 'video', codec, dts, pts, keyframe: false, header: true, data: record });
+    this.emit({ type: 'video', codec, dts, pts: dts, keyframe: false, header: true, data: record });
   }
 
   private aacPes(s: PesStream, payload: Buffer, ptsTicks: number): void {

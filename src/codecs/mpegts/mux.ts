@@ -204,9 +204,10 @@ export class TsMuxer {
     this.pmtPacket = this.buildPmt();
   }
 
-  /** Declares the tracks the PMT lists; frames of other tracks are skipped. Tables are sent again. */
+  /** Declares the tracks the PMT lists; frames of other tracks are skipped. A change sends the tables again. */
   setTracks(opts: TsTracks): void {
     this.autoTracks = false;
+    if (opts.video === this.video && opts.audio === this.audio) return;
     if (opts.video !== this.video) this.paramSets = null;
     if (opts.audio !== this.audio) this.aacConfig = null;
     this.video = opts.video;

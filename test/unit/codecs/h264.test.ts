@@ -43,16 +43,16 @@ const AVCC_320 = hex(
 const AVCC_480B = hex('0142c01effe100196742c01ed900d83de6f011000003000100000300320f162e4801000568cb83cb20');
 
 test('removeEmulationPrevention drops 0x03 after two zero bytes only', () => {
-  assert.deepEqual(removeEmulationPrevention(hex('0000030100000302')), hex('00000100000002'));
+  assert.deepEqual(removeEmulationPrevention(hex('0000030100000302')), hex('000001000002'));
   assert.deepEqual(removeEmulationPrevention(hex('000003000003')), hex('00000000'));
   const plain = hex('67640003');
   assert.equal(removeEmulationPrevention(plain), plain, 'returns the input when there is nothing to remove');
 });
 
 test('splitAnnexB handles 3- and 4-byte start codes, garbage before the first and trailing zeros', () => {
-  const buf = hex('aabb' + '00000001' + '0910' + '000001' + '6742' + '0000' + '00000001' + '65888000' + '000000');
+  const buf = hex('aabb' + '00000001' + '0910' + '000001' + '6742' + '0000' + '00000001' + '65888001' + '000000');
   const nalus = splitAnnexB(buf);
-  assert.deepEqual(nalus.map((n) => n.toString('hex')), ['0910', '6742', '65888000']);
+  assert.deepEqual(nalus.map((n) => n.toString('hex')), ['0910', '6742', '65888001']);
   for (const n of nalus) assert.equal(n.buffer, buf.buffer, 'subarrays, not copies');
   assert.deepEqual(splitAnnexB(hex('0102030405')), []);
   assert.deepEqual(splitAnnexB(Buffer.alloc(0)), []);
@@ -109,9 +109,13 @@ test('parseSps reads the picture size of x264 SPS (cropping, interlace, chroma f
 
 test('parseSps rejects other NAL units and truncation with CodecError', () => {
   assert.throws(() => parseSps(PPS_320), (e: unknown) => e instanceof CodecError && e.code === 'CODEC_INVALID');
-  for (let n = 0; n < 12; n++) {
+  for (let n = 0; n < 9; n++) {
     assert.throws(() => parseSps(SPS.s320.subarray(0, n)), CodecError, `truncated at ${n}`);
   }
+  // a truncated VUI (optional information) leaves the picture size readable
+  const noVui = parseSps(SPS.s320.subarray(0, 9));
+  assert.equal(noVui.width, 320);
+  assert.equal(noVui.fps, undefined);
   assert.throws(() => parseSps(SPS.crafted.subarray(0, 30)), CodecError);
 });
 
