@@ -31,9 +31,9 @@ export function notFound(message: string, code = 404): ApiError {
 export class StoreUnavailableError extends Error {
   constructor(
     readonly where: string,
-    readonly cause: string,
+    readonly reason: string,
   ) {
-    super(`the settings store (Redis at ${where}) is unavailable: ${cause}`);
+    super(`the settings store (Redis at ${where}) is unavailable: ${reason}`);
     this.name = 'StoreUnavailableError';
   }
 }

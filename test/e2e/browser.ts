@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { tempDir } from './helpers.js';
+
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -26,7 +26,6 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      `--user-data-dir=${tempDir('chromium-')}`,
     ],
   });
 }

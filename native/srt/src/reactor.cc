@@ -3,7 +3,9 @@
 // dead, so a broken socket never makes the loop spin.
 #include "reactor.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "net_address.h"
 
@@ -44,6 +46,28 @@ std::string RejectText(int reason) {
   return text != nullptr ? std::string(text) : std::string("unknown reason");
 }
 
+// process.exit() calls exit() without running Node's environment cleanup
+// hooks, and exit() destroys libsrt's globals while the reactor thread may
+// still be inside srt_epoll_uwait. An atexit handler registered after
+// srt_startup runs before those destructors and stops every live reactor.
+// The registry is leaked on purpose so it outlives all static destructors.
+std::mutex& LiveMutex() {
+  static auto* mutex = new std::mutex();
+  return *mutex;
+}
+std::vector<Reactor*>& LiveReactors() {
+  static auto* reactors = new std::vector<Reactor*>();
+  return *reactors;
+}
+void StopLiveReactorsAtExit() {
+  std::vector<Reactor*> live;
+  {
+    std::lock_guard<std::mutex> lock(LiveMutex());
+    live = LiveReactors();
+  }
+  for (Reactor* reactor : live) reactor->Stop();
+}
+
 }  // namespace
 
 Reactor::~Reactor() { Stop(); }
@@ -68,11 +92,22 @@ bool Reactor::Start(WakeFn wake, std::string* error) {
   recv_buffer_.assign(kRecvBufferSize, 0);
   thread_ = std::thread(&Reactor::Run, this);
   running_ = true;
+  static const bool exit_hook_registered = std::atexit(&StopLiveReactorsAtExit) == 0;
+  (void)exit_hook_registered;
+  {
+    std::lock_guard<std::mutex> lock(LiveMutex());
+    LiveReactors().push_back(this);
+  }
   return true;
 }
 
 void Reactor::Stop() {
   if (!running_) return;
+  {
+    std::lock_guard<std::mutex> lock(LiveMutex());
+    auto& live = LiveReactors();
+    live.erase(std::remove(live.begin(), live.end(), this), live.end());
+  }
   {
     std::lock_guard<std::mutex> lock(pending_mutex_);
     stop_ = true;

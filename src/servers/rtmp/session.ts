@@ -333,7 +333,6 @@ export class RtmpSession implements Client {
     this.sendStatus('status', 'NetStream.Play.Reset', `Playing and resetting ${name}.`);
     this.sendStatus('status', 'NetStream.Play.Start', `Started playing ${name}.`);
     this.write(this.encodeData(['|RtmpSampleAccess', false, false]));
-    this.write(this.encodeData(['onStatus', { code: 'NetStream.Data.Start' }]));
     this.viewer = stream.addViewer(rtmpFormat, this, this.socket, {
       onUnpublish: () => this.sendStatus('status', 'NetStream.Play.UnpublishNotify', `${name} is now unpublished.`),
       onRepublish: () => {

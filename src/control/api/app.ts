@@ -1,0 +1,93 @@
+// The API's Koa application: CORS headers (once each), OPTIONS preflight, the JSON error envelope, then the
+// routes of every resource. Errors: ApiError -> its status; Redis unreachable -> 503; anything else -> 500.
+import Koa from 'koa';
+import type { Context } from 'koa';
+import { ApiError, StoreUnavailableError, errorMessage } from '../errors.js';
+import type { ApiDeps } from './deps.js';
+import { ApiRoutes, type RouteInfo } from './router.js';
+import { registerCallbacks } from './routes/callbacks/routes.js';
+import { registerLogin } from './routes/login/routes.js';
+import { registerPublishSecret } from './routes/publish-secret/routes.js';
+import { registerSettings } from './routes/settings/routes.js';
+import { registerSrsApi } from './routes/srs/routes.js';
+import { registerStreams } from './routes/streams/routes.js';
+import { registerSystem } from './routes/system/routes.js';
+
+export interface ApiOptions {
+  /** largest request body, bytes (default 1 MiB) */
+  bodyLimit?: number;
+}
+
+export interface Api {
+  app: Koa;
+  routes: RouteInfo[];
+}
+
+const CORS: Record<string, string> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
+  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Origin, Accept, X-Requested-With',
+  'Access-Control-Expose-Headers': 'Server, Retry-After',
+  'Access-Control-Max-Age': '86400',
+};
+
+export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
+  const app = new Koa();
+  app.proxy = false;
+  app.silent = true;
+  const routes = new ApiRoutes({ auth: d.auth, serverId: d.serverId, serviceId: d.serviceId, bodyLimit: opts.bodyLimit ?? 1024 * 1024 });
+
+  const writeError = (ctx: Context, e: unknown) => {
+    let status: number;
+    let code: number;
+    let message: string;
+    if (e instanceof ApiError) {
+      ({ status, code } = e);
+      message = e.message;
+      for (const [k, v] of Object.entries(e.headers)) ctx.set(k, v);
+    } else if (e instanceof StoreUnavailableError) {
+      status = 503;
+      code = 503;
+      message = `${e.message}; media keeps flowing; retry when Redis is back`;
+      ctx.set('Retry-After', '5');
+      d.logger.debug({ path: ctx.path, err: e.reason }, 'API call failed: Redis is unavailable');
+    } else {
+      status = 500;
+      code = 500;
+      message = `internal error: ${errorMessage(e)}; see the server log`;
+      d.logger.error({ path: ctx.path, err: e instanceof Error ? e.stack : String(e) }, 'API call failed');
+    }
+    ctx.status = status;
+    ctx.body = { code, message };
+  };
+
+  app.use(async (ctx, next) => {
+    ctx.set(CORS);
+    if (ctx.method === 'OPTIONS') {
+      ctx.status = 200;
+      ctx.body = '';
+      return;
+    }
+    const t0 = Date.now();
+    try {
+      await next();
+      if (ctx.body === undefined && ctx.status === 404) {
+        throw new ApiError(404, 404, `no API ${ctx.method} ${ctx.path}; the APIs are under /terraform/v1/ (SRS Stack) and /api/v1/ (SRS)`);
+      }
+    } catch (e) {
+      writeError(ctx, e);
+    }
+    d.logger.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Date.now() - t0, ip: ctx.request.ip }, 'api');
+  });
+
+  registerSystem(routes, d);
+  registerLogin(routes, d);
+  registerSettings(routes, d);
+  registerPublishSecret(routes, d);
+  registerCallbacks(routes, d);
+  registerStreams(routes, d);
+  registerSrsApi(routes, d);
+  app.use(routes.router.routes());
+
+  return { app, routes: routes.table };
+}

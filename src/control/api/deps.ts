@@ -1,0 +1,29 @@
+// What the API resources are given (no globals): built once by the control plane.
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import type { Hub } from '../../hub/hub.js';
+import type { Auth } from '../auth/auth.js';
+import type { LoginThrottle } from '../auth/throttle.js';
+import type { Callbacks } from '../hooks/callbacks.js';
+import type { PublishSecrets } from '../hooks/publish-secret.js';
+import type { Store } from '../redis/store.js';
+import type { TrafficStats } from './stats.js';
+
+export interface ApiDeps {
+  config: Config;
+  hub: Hub;
+  store: Store;
+  auth: Auth;
+  throttle: LoginThrottle;
+  secrets: PublishSecrets;
+  callbacks: Callbacks;
+  stats: TrafficStats;
+  logger: Logger;
+  /** the server's version, e.g. 0.1.0 */
+  version: string;
+  /** SRS's server id (vid-xxxxxxx), one per run */
+  serverId: string;
+  /** SRS's service id, one per run */
+  serviceId: string;
+  startedAt: number;
+}

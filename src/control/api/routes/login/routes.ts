@@ -1,0 +1,72 @@
+// Console login: mgmt/init sets the password once (or reports whether it is set), mgmt/login trades the password
+// for a token (wrong passwords are answered slowly and throttled per address), mgmt/token renews a token.
+import type { ApiDeps } from '../../deps.js';
+import { ApiError, badRequest, unauthorized } from '../../../errors.js';
+import { issueToken } from '../../../auth/token.js';
+import type { ApiRoutes } from '../../router.js';
+import { empty } from '../../schema.js';
+import { initBody, loginBody } from './schema.js';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function registerLogin(r: ApiRoutes, d: ApiDeps): void {
+  r.add({
+    path: '/terraform/v1/mgmt/init',
+    methods: ['GET', 'POST'],
+    auth: false,
+    schema: initBody,
+    async handler({ body }) {
+      if (body.password === undefined || body.password === '') return { init: await d.auth.initialized() };
+      await d.auth.initPassword(body.password);
+      return { ...(await issueToken(d.auth.secret)), bearer: d.auth.secret };
+    },
+  });
+
+  r.add({
+    path: '/terraform/v1/mgmt/login',
+    methods: ['GET', 'POST'],
+    auth: false,
+    schema: loginBody,
+    async handler({ body, ip }) {
+      const attempt = d.throttle.begin(ip);
+      if (!attempt.ok) {
+        const s = Math.ceil(attempt.retryAfterMs / 1000);
+        throw new ApiError(429, 429, `too many wrong passwords from ${ip}; try again in ${s} s`, { 'Retry-After': String(s) });
+      }
+      let verdict: 'ok' | 'wrong' | 'unset';
+      try {
+        verdict = await d.auth.checkPassword(body.password);
+      } catch (e) {
+        attempt.cancel(); // not the user's fault (e.g. Redis is down): do not count it
+        throw e;
+      }
+      if (verdict === 'unset') {
+        attempt.cancel();
+        throw badRequest('the console password is not set yet; set it first: POST /terraform/v1/mgmt/init {"password":"..."}');
+      }
+      if (verdict === 'wrong') {
+        await sleep(d.throttle.opts.failDelayMs);
+        const f = attempt.failed();
+        d.logger.warn({ ip, triesLeft: f.triesLeft, lockedForMs: f.lockedForMs }, 'console login: wrong password');
+        const then =
+          f.lockedForMs > 0
+            ? `this address is now locked out for ${Math.ceil(f.lockedForMs / 1000)} s`
+            : `${f.triesLeft} more wrong ${f.triesLeft === 1 ? 'try' : 'tries'} and this address is locked out for a while`;
+        throw unauthorized(`wrong password; ${then}`);
+      }
+      attempt.succeeded();
+      d.logger.info({ ip }, 'console login ok');
+      return { ...(await issueToken(d.auth.secret)), bearer: d.auth.secret };
+    },
+  });
+
+  r.add({
+    path: '/terraform/v1/mgmt/token',
+    methods: ['GET', 'POST'],
+    auth: true,
+    schema: empty,
+    handler: () => issueToken(d.auth.secret),
+  });
+}

@@ -1,0 +1,118 @@
+// Request-body schemas: a few small typed validators. A bad field answers 400 naming the field, what it must be
+// and what came instead. Unknown fields are ignored (SRS Stack's console sends extra ones, such as token).
+import { badRequest } from '../errors.js';
+
+/** Validates one value; throws a 400 ApiError naming the field. */
+export interface Field<T> {
+  parse(value: unknown, name: string): T;
+  /** what the field must be, for messages */
+  readonly expects: string;
+}
+
+export type Infer<F> = F extends Field<infer T> ? T : never;
+
+function kind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+function fail(name: string, expects: string, got: unknown): never {
+  throw badRequest(`field "${name}" must be ${expects}, got ${got === undefined ? 'nothing' : kind(got)}; fix the JSON body`);
+}
+
+export interface StringOptions {
+  min?: number;
+  max?: number;
+  pattern?: RegExp;
+  /** what the pattern means, for the message */
+  patternHint?: string;
+}
+
+export function str(o: StringOptions = {}): Field<string> {
+  const min = o.min ?? 0;
+  const max = o.max ?? 4096;
+  const expects =
+    (min > 0 ? `a string of ${min} to ${max} characters` : `a string of at most ${max} characters`) +
+    (o.patternHint ? ` (${o.patternHint})` : '');
+  return {
+    expects,
+    parse(v, name) {
+      if (typeof v !== 'string' || v.length < min || v.length > max || (o.pattern && !o.pattern.test(v))) fail(name, expects, v);
+      return v;
+    },
+  };
+}
+
+export function bool(): Field<boolean> {
+  const expects = 'true or false';
+  return {
+    expects,
+    parse(v, name) {
+      if (typeof v !== 'boolean') fail(name, expects, v);
+      return v;
+    },
+  };
+}
+
+export function int(min: number, max: number): Field<number> {
+  const expects = `an integer from ${min} to ${max}`;
+  return {
+    expects,
+    parse(v, name) {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(name, expects, v);
+      return v;
+    },
+  };
+}
+
+/** An http:// or https:// URL. */
+export function httpUrl(): Field<string> {
+  const expects = 'an http:// or https:// URL';
+  return {
+    expects,
+    parse(v, name) {
+      if (typeof v !== 'string' || v.length > 2048) fail(name, expects, v);
+      try {
+        const u = new URL(v);
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(name, expects, v);
+      } catch {
+        fail(name, expects, v);
+      }
+      return v;
+    },
+  };
+}
+
+/** The field may be missing or null (then undefined). */
+export function optional<T>(f: Field<T>): Field<T | undefined> {
+  return {
+    expects: `${f.expects}, or nothing`,
+    parse(v, name) {
+      return v === undefined || v === null ? undefined : f.parse(v, name);
+    },
+  };
+}
+
+export type Shape = Record<string, Field<unknown>>;
+export type ObjectOf<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
+
+/** A JSON object with these fields. */
+export function object<S extends Shape>(shape: S): Field<ObjectOf<S>> {
+  const expects = 'a JSON object';
+  return {
+    expects,
+    parse(v, name) {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(name, expects, v);
+      const src = v as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const [k, f] of Object.entries(shape)) out[k] = f.parse(src[k], name === 'body' ? k : `${name}.${k}`);
+      return out as ObjectOf<S>;
+    },
+  };
+}
+
+/** The body schema of a route that takes no fields (besides token). */
+export const empty = object({});

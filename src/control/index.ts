@@ -1,0 +1,141 @@
+// The management plane: Redis (embedded redis-server or REDIS_URL), authentication, the publish secret and
+// HTTP callbacks behind the MediaHooks the servers call, and the SRS Stack (/terraform/v1) and SRS (/api/v1)
+// HTTP APIs. src/app.ts wires it: servers get `hooks`, the HTTP server hands non-media requests to `handle`.
+import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { randomId } from '../core/ids.js';
+import type { Hub } from '../hub/hub.js';
+import type { MediaHooks } from '../servers/ports.js';
+import { createApi } from './api/app.js';
+import type { RouteInfo } from './api/router.js';
+import { TrafficStats } from './api/stats.js';
+import { Auth } from './auth/auth.js';
+import { LoginThrottle, type ThrottleOptions } from './auth/throttle.js';
+import { errorMessage } from './errors.js';
+import { ActiveStreams } from './hooks/active-streams.js';
+import { Callbacks } from './hooks/callbacks.js';
+import { createMediaHooks } from './hooks/media-hooks.js';
+import { PublishSecrets } from './hooks/publish-secret.js';
+import { EmbeddedRedis } from './redis/launcher.js';
+import { Store, parseRedisUrl } from './redis/store.js';
+
+export { ControlPlaneError } from './errors.js';
+
+export interface ControlPlane {
+  /** authorize publishes and send HTTP callbacks: give this to every media server */
+  hooks: MediaHooks;
+  /** the HTTP handler for /terraform/v1/**, /api/v1/** (and anything that is not media) */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** the API routes (path, methods, whether they need auth) */
+  readonly routes: readonly RouteInfo[];
+  /** the Redis in use: the REDIS_URL, or unix:///... of the embedded one */
+  readonly redisUrl: string;
+  /** the API bearer secret */
+  readonly platformSecret: string;
+  /** Stops the API's timers, closes Redis and stops the embedded redis-server. */
+  close(): Promise<void>;
+}
+
+/** Knobs for tests; the defaults suit production. */
+export interface ControlPlaneOptions {
+  throttle?: Partial<ThrottleOptions>;
+  /** largest API request body, bytes (default 1 MiB) */
+  bodyLimit?: number;
+  /** traffic sampling interval, ms (default 5000) */
+  statsIntervalMs?: number;
+  /** Redis command timeout, ms (default 1500) */
+  redisCommandTimeoutMs?: number;
+  /** how long to wait for Redis at start, ms (default 5000) */
+  redisConnectTimeoutMs?: number;
+}
+
+export interface ControlPlaneDeps {
+  config: Config;
+  hub: Hub;
+  logger: Logger;
+  version: string;
+  options?: ControlPlaneOptions;
+}
+
+export async function createControlPlane(deps: ControlPlaneDeps): Promise<ControlPlane> {
+  const { config, hub, version } = deps;
+  const opts = deps.options ?? {};
+  const logger = deps.logger.child({ module: 'control' });
+
+  let embedded: EmbeddedRedis | null = null;
+  let store: Store;
+  if (config.redisUrl) {
+    store = await Store.connect(parseRedisUrl(config.redisUrl), logger, {
+      commandTimeoutMs: opts.redisCommandTimeoutMs,
+      connectTimeoutMs: opts.redisConnectTimeoutMs,
+    });
+  } else {
+    embedded = new EmbeddedRedis({ dir: join(config.dataDir, 'redis'), logger: deps.logger.child({ module: 'redis' }) });
+    await embedded.start();
+    try {
+      store = await Store.connect({ path: embedded.socketPath }, logger, {
+      commandTimeoutMs: opts.redisCommandTimeoutMs,
+      connectTimeoutMs: opts.redisConnectTimeoutMs,
+    });
+    } catch (e) {
+      await embedded.stop();
+      throw e;
+    }
+  }
+
+  const cleanup: (() => Promise<void> | void)[] = [];
+  try {
+    const serverId = `vid-${randomId(7)}`;
+    const serviceId = randomId(8);
+    const auth = await Auth.init(store, config, logger);
+    const secrets = await PublishSecrets.init(store, logger);
+    const callbacks = await Callbacks.init(store, config.hookTimeoutMs, logger);
+    const active = new ActiveStreams(hub, store, serverId, logger);
+    await active.start();
+    cleanup.push(() => active.stop());
+    const stats = new TrafficStats(hub, opts.statsIntervalMs ?? 5000);
+    stats.start();
+    cleanup.push(() => stats.stop());
+
+    // Redis came back (possibly empty, if it lost its data): put back what we know.
+    store.onReconnect(() => {
+      Promise.all([auth.restore(), secrets.restore(), callbacks.restore(), active.resync()]).catch((e: unknown) =>
+        logger.warn({ err: errorMessage(e) }, 'could not restore the settings after Redis came back'),
+      );
+    });
+
+    const throttle = new LoginThrottle(opts.throttle);
+    const api = createApi(
+      { config, hub, store, auth, throttle, secrets, callbacks, stats, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { bodyLimit: opts.bodyLimit },
+    );
+    const callback = api.app.callback();
+    const hooks = createMediaHooks(secrets, callbacks, logger);
+    logger.info({ redis: store.where, embedded: !!embedded, serverId }, 'control plane ready');
+
+    let closed = false;
+    return {
+      hooks,
+      handle(req, res) {
+        void callback(req, res);
+      },
+      routes: api.routes,
+      redisUrl: embedded ? embedded.url : store.where,
+      platformSecret: auth.secret,
+      async close() {
+        if (closed) return;
+        closed = true;
+        for (const f of cleanup.splice(0).reverse()) await f();
+        await store.close();
+        if (embedded) await embedded.stop();
+      },
+    };
+  } catch (e) {
+    for (const f of cleanup.splice(0).reverse()) await f();
+    await store.close();
+    if (embedded) await embedded.stop();
+    throw e;
+  }
+}
