@@ -106,16 +106,17 @@ export class Channel {
     return b;
   }
 
-  /** Serializes one frame once and queues it for every viewer. `isKey` marks a point a viewer may start at. */
-  push(f: Frame, isKey: boolean, cacheGop: boolean): void {
-    const b = f.header || f.type === 'script' ? this.onHeader(f) : this.muxer.mux(f);
+  /**
+   * Serializes one frame once and queues it for every viewer. `isKey` marks a point a viewer may start at;
+   * `cache` says the stream put this media frame in its GOP cache (false clears this channel's copy).
+   */
+  push(f: Frame, isKey: boolean, cache: boolean): void {
+    const isMedia = !f.header && f.type !== 'script';
+    if (isMedia && (isKey || !cache) && this.gop.length > 0) this.clearGop();
+    const b = isMedia ? this.muxer.mux(f) : this.onHeader(f);
     if (!b) return;
     this.frames++;
-    if (cacheGop && !f.header && f.type !== 'script') {
-      if (isKey) {
-        this.gop = [];
-        this.gopBytes = 0;
-      }
+    if (isMedia && cache) {
       this.gop.push(b);
       this.gopBytes += b.length;
     }

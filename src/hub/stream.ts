@@ -67,6 +67,7 @@ export class Stream {
   private tsOffset = 0;
   private rebasePending = false;
   private hasVideo = false;
+  private gopOverflow = false;
   private readonly muxContext = {
     hasVideo: () => this.videoHeader !== null,
     hasAudio: () => this.audioHeader !== null || this.audio !== null,
@@ -127,6 +128,7 @@ export class Stream {
       f.pts += this.tsOffset;
     }
     let isKey = false;
+    let cache = false;
     if (f.type === 'script') {
       this.metadata = f;
     } else if (f.header) {
@@ -150,11 +152,23 @@ export class Stream {
         }
       }
       if (this.opts.gopCache) {
-        if (isKey) this.gop = [];
-        if (this.gop.length < this.opts.gopMaxFrames && (this.gop.length > 0 || isKey)) this.gop.push(f);
+        if (isKey) {
+          this.gop = [];
+          this.gopOverflow = false;
+        }
+        if (!this.gopOverflow && (this.gop.length > 0 || isKey)) {
+          if (this.gop.length >= this.opts.gopMaxFrames) {
+            // A GOP this long is not cached: new viewers wait for the next keyframe instead.
+            this.gop = [];
+            this.gopOverflow = true;
+          } else {
+            this.gop.push(f);
+            cache = true;
+          }
+        }
       }
     }
-    for (const ch of this.channels.values()) ch.push(f, isKey, this.opts.gopCache);
+    for (const ch of this.channels.values()) ch.push(f, isKey, cache);
     for (const s of this.sinks) s.onFrame(f);
   }
 

@@ -167,3 +167,23 @@ test('stream URLs: tcUrl, app, stream and query parsed as SRS does', () => {
   assert.equal(parseHttpStreamPath('/live/../x.flv', '', 'h'), null);
   assert.equal(queryParams('?a=1&b=%20x').get('b'), ' x');
 });
+
+test('a GOP longer than the cache bound is not cached: memory stays bounded, new viewers wait for a keyframe', () => {
+  const hub = new Hub({ gopCache: true, gopMaxFrames: 5, mwLatencyMs: 0, queueBytes: 1000, republishGraceMs: 50 });
+  const s = hub.stream(url);
+  s.startPublish(client('p', true));
+  s.publish({ ...vh });
+  const fmt = countingFormat();
+  s.addViewer(fmt, client('a'), new Sink(), { onEnd: () => {} });
+  s.publish(vf(0, true));
+  for (let i = 1; i < 20; i++) s.publish(vf(i * 40));
+  assert.equal(s.gop.length, 0);
+  const late = new Sink();
+  s.addViewer(fmt, client('b'), late, { onEnd: () => {} });
+  assert.equal(late.out, 'HV');
+  s.publish(vf(800));
+  assert.equal(late.out, 'HV');
+  s.publish(vf(840, true));
+  assert.equal(late.out, 'HVK');
+  assert.equal(s.gop.length, 1);
+});
