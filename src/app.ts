@@ -1,5 +1,5 @@
 // The composition root: the only module that wires the hub, the servers and the control plane together.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
@@ -7,7 +7,8 @@ import { Hub } from './hub/hub.js';
 import { RtmpServer } from './servers/rtmp/server.js';
 import { HttpMediaHandler } from './servers/http/media.js';
 import { HlsServer } from './servers/hls/hls.js';
-import { openHooks, type MediaHooks } from './servers/ports.js';
+import type { MediaHooks } from './servers/ports.js';
+import { createControlPlane } from './control/index.js';
 import { VERSION } from './version.js';
 
 export interface App {
@@ -45,16 +46,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     queueBytes: config.viewerQueueBytes,
     republishGraceMs: config.republishGraceMs,
   });
-  const hooks: MediaHooks = openHooks;
+  const control = await createControlPlane({ config, hub, logger, version: VERSION });
+  const hooks: MediaHooks = control.hooks;
   const hls = new HlsServer(hub, { fragment: config.hlsFragment, window: config.hlsWindow });
   const media = new HttpMediaHandler({ hub, hls, logger });
-  const api = (req: IncomingMessage, res: ServerResponse) => {
-    const body = JSON.stringify({ code: 404, message: `no such path ${req.url}` });
-    res.writeHead(404, { 'Content-Type': 'application/json' });
-    res.end(body);
-  };
   const http = createServer((req, res) => {
-    if (!media.handle(req, res)) api(req, res);
+    if (!media.handle(req, res)) control.handle(req, res);
   });
   http.keepAliveTimeout = 5000;
   const rtmp = new RtmpServer({ hub, hooks, logger, maxMessageSize: config.rtmpMaxMessage });
@@ -78,6 +75,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       hub.closeAll();
       http.closeAllConnections();
       await httpClosed;
+      await control.close();
       logger.info('server stopped');
     },
   };

@@ -53,8 +53,16 @@ export interface TestServer {
   http: string;
   rtmp: string;
   dataDir: string;
+  /** the API bearer secret */
+  bearer: string;
+  /** the publish secret */
+  secret: string;
+  /** rtmp://.../live/<name>?secret=<publish secret> */
+  publishUrl(name: string, app?: string): string;
   close(): Promise<void>;
 }
+
+export const TEST_BEARER = `srs-v2-${'7e57'.repeat(8)}`;
 
 /** Starts the real server in this process on free ports with its own data directory. */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
@@ -66,16 +74,32 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     SRT_PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
+    SRS_PLATFORM_SECRET: TEST_BEARER,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     ...env,
   });
   const logger = pino({ level: config.logLevel });
   const app = await startApp(config, { logger });
+  const http = `http://127.0.0.1:${app.httpPort}`;
+  const rtmp = `rtmp://127.0.0.1:${app.rtmpPort}`;
+  const bearer = config.platformSecret!;
+  let secret = '';
+  try {
+    const r = await fetch(`${http}/terraform/v1/hooks/srs/secret/query`, { method: 'POST', headers: { Authorization: `Bearer ${bearer}` }, body: '{}' });
+    const j = (await r.json()) as { data?: { publish?: string } };
+    secret = j.data?.publish ?? '';
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
   return {
     app,
-    http: `http://127.0.0.1:${app.httpPort}`,
-    rtmp: `rtmp://127.0.0.1:${app.rtmpPort}`,
+    http,
+    rtmp,
     dataDir,
+    bearer,
+    secret,
+    publishUrl: (name, appName = 'live') => `${rtmp}/${appName}/${name}?secret=${secret}`,
     close: () => app.close(),
   };
 }

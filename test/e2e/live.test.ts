@@ -11,7 +11,7 @@ const name = randomName('live');
 
 before(async () => {
   server = await startServer();
-  publisher = publish(`${server.rtmp}/live/${name}`);
+  publisher = publish(server.publishUrl(name));
   await waitFor(() => server.app.hub.list().find((s) => s.url.stream === name && s.active && s.frames > 60), 20000, 'the stream to be published');
 });
 
@@ -112,7 +112,7 @@ test('HLS playlist and segments have the right headers; unknown streams get a cl
 });
 
 test('a second publisher of the same stream is refused and the first goes on', async () => {
-  const second = publish(`${server.rtmp}/live/${name}`, { seconds: 5 });
+  const second = publish(server.publishUrl(name), { seconds: 5 });
   const code = await withTimeout(second.exited, 20000, () => second.kill());
   assert.notEqual(code, 0);
   const s = server.app.hub.list().find((x) => x.url.stream === name)!;

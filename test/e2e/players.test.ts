@@ -41,7 +41,7 @@ const flvPage = `<!doctype html><video id="v" muted autoplay playsinline></video
 
 before(async () => {
   server = await startServer();
-  publisher = publish(`${server.rtmp}/live/${name}`);
+  publisher = publish(server.publishUrl(name));
   pages = await pageServer({ '/hls.html': hlsPage, '/flv.html': flvPage });
   browser = await launchBrowser();
   await waitFor(() => server.app.hub.list().find((s) => s.url.stream === name && s.frames > 60), 20000, 'publish');

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { freePort, publish, randomName, run, tempDir, waitFor, withTimeout } from './helpers.js';
+import { TEST_BEARER, freePort, publish, randomName, run, tempDir, waitFor, withTimeout } from './helpers.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 
@@ -20,11 +20,13 @@ test('a bad environment variable is named with the value it expected', async () 
 
 test('logs connections and publishes as JSON lines, and SIGTERM exits 0', async () => {
   const [http, rtmp] = [await freePort(), await freePort()];
-  const env = { HTTP_PORT: String(http), RTMP_PORT: String(rtmp), RTC_PORT: '0', SRT_PORT: '0', HOST: '127.0.0.1', DATA_DIR: tempDir() };
+  const env = { HTTP_PORT: String(http), RTMP_PORT: String(rtmp), RTC_PORT: '0', SRT_PORT: '0', HOST: '127.0.0.1', DATA_DIR: tempDir(), SRS_PLATFORM_SECRET: TEST_BEARER };
   const p = run('env', [...serverEnv(env), process.execPath, main]);
   await waitFor(() => p.stdout().toString().includes('server ready'), 15000, 'server ready');
   const name = randomName('proc');
-  const pub = publish(`rtmp://127.0.0.1:${rtmp}/live/${name}`);
+  const q = await fetch(`http://127.0.0.1:${http}/terraform/v1/hooks/srs/secret/query`, { method: 'POST', headers: { Authorization: `Bearer ${TEST_BEARER}` }, body: '{}' });
+  const secret = ((await q.json()) as { data: { publish: string } }).data.publish;
+  const pub = publish(`rtmp://127.0.0.1:${rtmp}/live/${name}?secret=${secret}`);
   try {
     await waitFor(() => p.stdout().toString().includes('publish start'), 15000, 'publish log line');
     const lines = p.stdout().toString().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -41,5 +43,53 @@ test('logs connections and publishes as JSON lines, and SIGTERM exits 0', async 
   } finally {
     pub.kill();
     p.kill();
+  }
+});
+
+test('the embedded Redis keeps the password, secrets and hooks across a restart', async () => {
+  const dataDir = tempDir();
+  const start = async () => {
+    const http = await freePort();
+    const env = { HTTP_PORT: String(http), RTMP_PORT: String(await freePort()), RTC_PORT: '0', SRT_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir };
+    const p = run('env', [...serverEnv(env), process.execPath, main]);
+    await waitFor(() => p.stdout().toString().includes('server ready'), 15000, 'server ready');
+    return { p, base: `http://127.0.0.1:${http}/terraform/v1` };
+  };
+  const post = async (url: string, body: unknown, token?: string) => {
+    const r = await fetch(url, { method: 'POST', headers: token ? { Authorization: `Bearer ${token}` } : {}, body: JSON.stringify(body) });
+    return { status: r.status, json: (await r.json()) as { data: Record<string, unknown> } };
+  };
+  const a = await start();
+  try {
+    const init = await post(`${a.base}/mgmt/init`, { password: 'hunter2-long' });
+    assert.equal(init.status, 200, JSON.stringify(init.json));
+    const bearer = String(init.json.data.bearer ?? '');
+    const token = String(init.json.data.token);
+    const secret1 = await post(`${a.base}/mgmt/secret/query`, { token });
+    const apiSecret = secret1.json.data as unknown as string;
+    assert.match(apiSecret, /^srs-v2-[0-9a-f]{32}$/);
+    void bearer;
+    const pub1 = (await post(`${a.base}/hooks/srs/secret/query`, { token })).json.data.publish;
+    assert.equal((await post(`${a.base}/mgmt/hooks/apply`, { token, all: true, target: 'http://127.0.0.1:9/hook', opaque: 'o1' })).status, 200);
+    a.p.child.kill('SIGTERM');
+    assert.equal(await withTimeout(a.p.exited, 15000, () => a.p.kill()), 0);
+
+    const b = await start();
+    try {
+      const login = await post(`${b.base}/mgmt/login`, { password: 'hunter2-long' });
+      assert.equal(login.status, 200, JSON.stringify(login.json));
+      const t2 = String(login.json.data.token);
+      assert.equal((await post(`${b.base}/hooks/srs/secret/query`, { token: t2 })).json.data.publish, pub1);
+      const secret2 = await post(`${b.base}/mgmt/secret/query`, { token: t2 });
+      assert.equal(secret2.json.data as unknown as string, apiSecret);
+      const hooks = (await post(`${b.base}/mgmt/hooks/query`, { token: t2 })).json.data;
+      assert.equal(hooks.target, 'http://127.0.0.1:9/hook');
+      assert.equal(hooks.opaque, 'o1');
+    } finally {
+      b.p.child.kill('SIGTERM');
+      await withTimeout(b.p.exited, 15000, () => b.p.kill());
+    }
+  } finally {
+    a.p.kill();
   }
 });

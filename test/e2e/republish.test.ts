@@ -9,7 +9,7 @@ test('an HTTP-FLV viewer continues across a republish; HLS gets a discontinuity;
   const server = await startServer({ REPUBLISH_GRACE_MS: '4000', HLS_FRAGMENT: '1' });
   const name = randomName('rep');
   try {
-    const p1 = publish(`${server.rtmp}/live/${name}`, { seconds: 4 });
+    const p1 = publish(server.publishUrl(name), { seconds: 4 });
     await waitFor(() => server.app.hub.list().find((s) => s.url.stream === name && s.frames > 30), 15000, 'first publish');
     let bytes = 0;
     let ended = false;
@@ -24,7 +24,7 @@ test('an HTTP-FLV viewer continues across a republish; HLS gets a discontinuity;
     assert.ok(atUnpublish > 10000, `viewer got ${atUnpublish} bytes`);
     assert.equal(ended, false, 'the viewer must stay connected during the grace period');
 
-    const p2 = publish(`${server.rtmp}/live/${name}`, { seconds: 4 });
+    const p2 = publish(server.publishUrl(name), { seconds: 4 });
     await waitFor(() => bytes > atUnpublish + 20000, 15000, 'media after the republish');
     const s = server.app.hub.list().find((x) => x.url.stream === name)!;
     assert.equal(s.publishCount, 2);

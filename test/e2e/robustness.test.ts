@@ -18,7 +18,7 @@ let viewerReq: ReturnType<typeof get> | null = null;
 
 before(async () => {
   server = await startServer({ VIEWER_QUEUE_BYTES: '65536' });
-  publisher = publish(`${server.rtmp}/live/${name}`);
+  publisher = publish(server.publishUrl(name));
   await waitFor(() => server.app.hub.list().find((s) => s.url.stream === name && s.frames > 30), 20000, 'publish');
   viewerReq = get(`${server.http}/live/${name}.flv`, (res) => res.on('data', (d: Buffer) => (viewerBytes += d.length)));
   viewerReq.on('error', () => {});
@@ -145,7 +145,7 @@ test('a viewer that never reads stays within its queue bound and does not slow t
   const big = randomName('big');
   const pub = new RtmpClient();
   await pub.connect(`${server.rtmp}/live/${big}`);
-  await pub.publish(big);
+  await pub.publish(`${big}?secret=${server.secret}`);
   const asc = Buffer.from([0x12, 0x10]); // AAC LC 44100 stereo
   pub.sendFrame({ type: 'video', codec: VideoCodec.H264, dts: 0, pts: 0, keyframe: true, header: true, data: goodHeader.data });
   pub.sendFrame({ type: 'audio', codec: AudioCodec.AAC, dts: 0, pts: 0, keyframe: false, header: true, data: asc, sampleRate: 44100, channels: 2 });
