@@ -7,6 +7,9 @@ import { Hub } from './hub/hub.js';
 import { RtmpServer } from './servers/rtmp/server.js';
 import { HttpMediaHandler } from './servers/http/media.js';
 import { HlsServer } from './servers/hls/hls.js';
+import { WebRtcServer } from './servers/webrtc/server.js';
+import { SrtMediaServer } from './servers/srt/server.js';
+import { srtAvailable } from '../native/srt/index.js';
 import type { MediaHooks } from './servers/ports.js';
 import { createControlPlane } from './control/index.js';
 import { VERSION } from './version.js';
@@ -17,6 +20,10 @@ export interface App {
   readonly logger: Logger;
   readonly httpPort: number;
   readonly rtmpPort: number;
+  /** the shared WebRTC UDP port */
+  readonly rtcPort: number;
+  /** the SRT UDP port, or 0 when SRT is unavailable (addon not built) */
+  readonly srtPort: number;
   close(): Promise<void>;
 }
 
@@ -50,15 +57,32 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const hooks: MediaHooks = control.hooks;
   const hls = new HlsServer(hub, { fragment: config.hlsFragment, window: config.hlsWindow });
   const media = new HttpMediaHandler({ hub, hls, logger });
+  const rtc = new WebRtcServer({
+    hub,
+    hooks,
+    logger,
+    candidate: config.candidate,
+    sessionTimeoutMs: config.rtcSessionTimeoutMs,
+    pliIntervalMs: config.rtcPliIntervalMs,
+  });
   const http = createServer((req, res) => {
-    if (!media.handle(req, res)) control.handle(req, res);
+    if (!rtc.handle(req, res) && !media.handle(req, res)) control.handle(req, res);
   });
   http.keepAliveTimeout = 5000;
   const rtmp = new RtmpServer({ hub, hooks, logger, maxMessageSize: config.rtmpMaxMessage });
 
   const httpPort = await listenHttp(http, config.httpPort, config.host);
   const rtmpPort = await rtmp.listen(config.rtmpPort, config.host);
-  logger.info({ version: VERSION, httpPort, rtmpPort, dataDir: config.dataDir }, `server ready: console and API at http://localhost:${httpPort}, RTMP at rtmp://localhost:${rtmpPort}/live/<stream>`);
+  const rtcPort = await rtc.listen(config.rtcPort, config.host);
+  let srt: SrtMediaServer | null = null;
+  let srtPort = 0;
+  if (srtAvailable()) {
+    srt = new SrtMediaServer({ hub, hooks, logger, latencyMs: config.srtLatencyMs, passphrase: config.srtPassphrase, maxBw: config.srtMaxBw });
+    srtPort = await srt.listen(config.srtPort, config.host);
+  } else {
+    logger.error('SRT is disabled: the native addon is not built; install libsrt-openssl-dev and run npm run build:srt');
+  }
+  logger.info({ version: VERSION, httpPort, rtmpPort, rtcPort, srtPort, dataDir: config.dataDir }, `server ready: console and API at http://localhost:${httpPort}, RTMP at rtmp://localhost:${rtmpPort}/live/<stream>`);
 
   let closed = false;
   return {
@@ -67,11 +91,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     httpPort,
     rtmpPort,
+    rtcPort,
+    srtPort,
     async close() {
       if (closed) return;
       closed = true;
       const httpClosed = new Promise<void>((r) => http.close(() => r()));
       await rtmp.close();
+      await rtc.close();
+      srt?.close();
       hub.closeAll();
       http.closeAllConnections();
       await httpClosed;

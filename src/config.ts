@@ -30,6 +30,24 @@ export interface Config {
   rtmpMaxMessage: number;
   /** seconds an on_publish/other HTTP callback may take */
   hookTimeoutMs: number;
+  /** SRT latency (SRTO_LATENCY), ms */
+  srtLatencyMs: number;
+  /** SRT passphrase (SRTO_PASSPHRASE, 10-79 characters), or null for no encryption */
+  srtPassphrase: string | null;
+  /** SRT max bandwidth (SRTO_MAXBW), bytes/s; -1 = unlimited */
+  srtMaxBw: number;
+  /** a republish within this many ms continues the same recording; after it the recording ends */
+  recordRepublishWindowMs: number;
+  /** bytes of a recording waiting for the disk before the recording fails (the disk cannot keep up) */
+  recordQueueBytes: number;
+  /** retries of a failed post-processing (copy or S3 upload) after the first attempt */
+  recordUploadRetries: number;
+  /** ms before the first retry of a failed post-processing; doubled each retry */
+  recordUploadBackoffMs: number;
+  /** a WebRTC session whose peer sends nothing (media, RTCP or ICE consent checks) this long is ended, ms */
+  rtcSessionTimeoutMs: number;
+  /** a WHIP publisher is asked for a keyframe (PLI) this often, so RTMP/FLV/HLS get GOPs; 0 = only on need (SRS pli_for_rtmp) */
+  rtcPliIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -79,6 +97,14 @@ function str(env: Env, name: string): string | null {
   return v === undefined || v === '' ? null : v;
 }
 
+function srtPassphrase(env: Env): string | null {
+  const v = str(env, 'SRT_PASSPHRASE');
+  if (v !== null && (v.length < 10 || v.length > 79)) {
+    throw new ConfigError(`SRT_PASSPHRASE is invalid: expected 10 to 79 characters, got ${v.length}`);
+  }
+  return v;
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -112,5 +138,14 @@ export function loadConfig(env: Env = process.env): Config {
     republishGraceMs: int(env, 'REPUBLISH_GRACE_MS', 10000, 0, 3600000),
     rtmpMaxMessage: int(env, 'RTMP_MAX_MESSAGE', 8 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
     hookTimeoutMs: int(env, 'HOOK_TIMEOUT_MS', 5000, 100, 60000),
+    srtLatencyMs: int(env, 'SRT_LATENCY', 120, 20, 8000),
+    srtPassphrase: srtPassphrase(env),
+    srtMaxBw: int(env, 'SRT_MAXBW', -1, -1, 1_000_000_000),
+    recordRepublishWindowMs: int(env, 'RECORD_REPUBLISH_WINDOW_MS', 30000, 0, 86400000),
+    recordQueueBytes: int(env, 'RECORD_QUEUE_BYTES', 64 * 1024 * 1024, 1024 * 1024, 1024 * 1024 * 1024),
+    recordUploadRetries: int(env, 'RECORD_UPLOAD_RETRIES', 10, 0, 1000),
+    recordUploadBackoffMs: int(env, 'RECORD_UPLOAD_BACKOFF_MS', 2000, 10, 3600000),
+    rtcSessionTimeoutMs: int(env, 'RTC_SESSION_TIMEOUT_MS', 30000, 1000, 600000),
+    rtcPliIntervalMs: int(env, 'RTC_PLI_INTERVAL_MS', 2000, 0, 600000),
   };
 }

@@ -18,6 +18,7 @@ import { ActiveStreams } from './hooks/active-streams.js';
 import { Callbacks } from './hooks/callbacks.js';
 import { createMediaHooks } from './hooks/media-hooks.js';
 import { PublishSecrets } from './hooks/publish-secret.js';
+import { Recorder } from './jobs/dvr/recorder.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
 
@@ -98,6 +99,8 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     const stats = new TrafficStats(hub, opts.statsIntervalMs ?? 5000);
     stats.start();
     cleanup.push(() => stats.stop());
+    const recorder = await Recorder.start({ config, hub, store, callbacks, logger });
+    cleanup.push(() => recorder.close());
 
     // Redis came back (possibly empty, if it lost its data): put back what we know.
     store.onReconnect(() => {
@@ -108,7 +111,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
 
     const throttle = new LoginThrottle(opts.throttle);
     const api = createApi(
-      { config, hub, store, auth, throttle, secrets, callbacks, stats, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, hub, store, auth, throttle, secrets, callbacks, stats, recorder, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();

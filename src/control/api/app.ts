@@ -8,6 +8,7 @@ import { ApiRoutes, type RouteInfo } from './router.js';
 import { registerCallbacks } from './routes/callbacks/routes.js';
 import { registerLogin } from './routes/login/routes.js';
 import { registerPublishSecret } from './routes/publish-secret/routes.js';
+import { registerRecord } from './routes/record/routes.js';
 import { registerSettings } from './routes/settings/routes.js';
 import { registerSrsApi } from './routes/srs/routes.js';
 import { registerStreams } from './routes/streams/routes.js';
@@ -86,6 +87,7 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   registerPublishSecret(routes, d);
   registerCallbacks(routes, d);
   registerStreams(routes, d);
+  registerRecord(routes, d);
   registerSrsApi(routes, d);
   app.use(routes.router.routes());
 

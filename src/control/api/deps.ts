@@ -6,6 +6,7 @@ import type { Auth } from '../auth/auth.js';
 import type { LoginThrottle } from '../auth/throttle.js';
 import type { Callbacks } from '../hooks/callbacks.js';
 import type { PublishSecrets } from '../hooks/publish-secret.js';
+import type { Recorder } from '../jobs/dvr/recorder.js';
 import type { Store } from '../redis/store.js';
 import type { TrafficStats } from './stats.js';
 
@@ -18,6 +19,8 @@ export interface ApiDeps {
   secrets: PublishSecrets;
   callbacks: Callbacks;
   stats: TrafficStats;
+  /** recording (DVR) */
+  recorder: Recorder;
   logger: Logger;
   /** the server's version, e.g. 0.1.0 */
   version: string;

@@ -25,6 +25,10 @@ export const Keys = {
   HP_HLS: 'SRS_HP_HLS',
   /** hash: hlsLowLatency ("true"/"false") */
   LL_HLS: 'SRS_LL_HLS',
+  /** hash: all ("true"/"false"), globs (JSON array), postProcess, post-cp-file (dir), s3 (JSON) */
+  RECORD_PATTERNS: 'SRS_RECORD_PATTERNS',
+  /** hash: recording uuid -> JSON of the recording (stream, state, duration, size, post-processing) */
+  RECORD_M3U8_ARTIFACT: 'SRS_RECORD_M3U8_ARTIFACT',
 } as const;
 
 /** The SRS_AUTH_SECRET field of a per-room publish secret. */

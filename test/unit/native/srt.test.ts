@@ -92,7 +92,6 @@ async function sendNumbered(connection: SrtConnection, count: number, tag: numbe
     message.writeUInt32BE(tag, 4);
     while (!connection.write(message)) {
       retries++;
-      connection.droppedBytes = 0;
       await delay(5);
     }
     if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
@@ -362,6 +361,20 @@ describe('SRT process lifetime', { skip: noAddon }, () => {
     assert.match(result.stdout, /done/);
     assert.match(result.stdout, /client closed/);
     assert.ok(Date.now() - started < 10000, 'exited promptly');
+  });
+
+  test('process.exit() with sockets open exits cleanly', async () => {
+    const script = `
+      import { SrtServer, connectSrt } from ${JSON.stringify(indexUrl)};
+      const server = new SrtServer();
+      const { port } = await server.listen(0, '127.0.0.1');
+      const client = await connectSrt('127.0.0.1', port, { streamId: 'exit-open' });
+      client.write(Buffer.alloc(1316, 0x47));
+      setTimeout(() => process.exit(0), 50);
+    `;
+    const result = await runScript(script, 15000);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
   });
 
   test('an open listener keeps the process alive', async () => {

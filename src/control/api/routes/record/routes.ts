@@ -1,0 +1,128 @@
+// Recording (SRS Stack's /terraform/v1/hooks/record/*): query and change the settings (on/off, glob filters,
+// post-processing: none, copy to a directory, or S3 upload), list the recordings with their state, end or
+// remove one, and serve a finished index.mp4 with HTTP Range so a browser can seek. The file URL needs no
+// token (like SRS Stack's, so a <video> can play it): the unguessable uuid is the access key.
+import { createReadStream } from 'node:fs';
+import type { ApiDeps } from '../../deps.js';
+import type { ApiRoutes } from '../../router.js';
+import { empty } from '../../schema.js';
+import { recordApplyBody, recordGlobsBody, recordPostProcessingBody, recordUuidBody } from './schema.js';
+
+const BASE = '/terraform/v1/hooks/record';
+
+export type ByteRange = { start: number; end: number };
+
+/**
+ * Reads a Range header (RFC 9110 14.2) for a file of `size` bytes: one range, null to send the whole file
+ * (no header, or one we do not serve, such as several ranges), or 'unsatisfiable' (answer 416).
+ */
+export function parseRange(header: string | undefined, size: number): ByteRange | null | 'unsatisfiable' {
+  if (!header) return null;
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (!Number.isSafeInteger(start) || start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+export function registerRecord(r: ApiRoutes, d: ApiDeps): void {
+  const methods: ('GET' | 'POST')[] = ['GET', 'POST'];
+
+  r.add({ path: `${BASE}/query`, methods, auth: true, schema: empty, handler: () => d.recorder.query() });
+
+  r.add({
+    path: `${BASE}/apply`,
+    methods,
+    auth: true,
+    schema: recordApplyBody,
+    async handler({ body }) {
+      await d.recorder.apply(body.all);
+      return null;
+    },
+  });
+
+  r.add({
+    path: `${BASE}/globs`,
+    methods,
+    auth: true,
+    schema: recordGlobsBody,
+    async handler({ body }) {
+      await d.recorder.setGlobs(body.globs);
+      return null;
+    },
+  });
+
+  r.add({
+    path: `${BASE}/post-processing`,
+    methods,
+    auth: true,
+    schema: recordPostProcessingBody,
+    async handler({ body }) {
+      await d.recorder.setPostProcessing(body);
+      return null;
+    },
+  });
+
+  r.add({
+    path: `${BASE}/files`,
+    methods,
+    auth: true,
+    schema: empty,
+    handler: ({ ctx }) => d.recorder.files(`${ctx.protocol}://${ctx.host}`),
+  });
+
+  r.add({
+    path: `${BASE}/end`,
+    methods,
+    auth: true,
+    schema: recordUuidBody,
+    handler({ body }) {
+      d.recorder.end(body.uuid);
+      return null;
+    },
+  });
+
+  r.add({
+    path: `${BASE}/remove`,
+    methods,
+    auth: true,
+    schema: recordUuidBody,
+    async handler({ body }) {
+      await d.recorder.remove(body.uuid);
+      return null;
+    },
+  });
+
+  r.add({
+    path: `${BASE}/hls/:uuid/index.mp4`,
+    methods: ['GET'],
+    auth: false,
+    schema: empty,
+    envelope: 'raw',
+    async handler({ params, ctx }) {
+      const file = await d.recorder.mp4Path(params.uuid ?? '');
+      const range = parseRange(ctx.get('range') || undefined, file.size);
+      const head = ctx.method === 'HEAD';
+      ctx.set('Accept-Ranges', 'bytes');
+      ctx.set('Last-Modified', new Date(file.mtimeMs).toUTCString());
+      if (range === 'unsatisfiable') {
+        ctx.body = '';
+        ctx.status = 416;
+        ctx.set('Content-Range', `bytes */${file.size}`);
+        return;
+      }
+      const { start, end } = range ?? { start: 0, end: file.size - 1 };
+      ctx.body = head ? '' : createReadStream(file.path, { start, end });
+      ctx.type = 'video/mp4';
+      ctx.status = range ? 206 : 200;
+      if (range) ctx.set('Content-Range', `bytes ${start}-${end}/${file.size}`);
+      ctx.length = end - start + 1;
+    },
+  });
+}

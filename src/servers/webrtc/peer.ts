@@ -1,0 +1,115 @@
+// The werift peer connections this server answers with (ICE-lite, no sockets of their own: the shared port
+// adapter gives them one), and the checks and codec choices made on an offer before werift sees it.
+import {
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  useAbsSendTime,
+  useSdesMid,
+  useTransportWideCC,
+} from 'werift';
+import {
+  SdpError,
+  checkOfferTransport,
+  chooseH264,
+  chooseOpus,
+  keepPayloadTypes,
+  mediaDirection,
+  parseSdp,
+  writeSdp,
+  type RtpCodec,
+} from '../../codecs/rtp/sdp.js';
+
+/** An error answered to the HTTP client with this status and message. */
+export class RtcError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RtcError';
+  }
+}
+
+export type RtcRole = 'publish' | 'play';
+
+/** A peer connection that answers one offer: H.264 (packetization-mode 1) and Opus only. */
+export function createPeerConnection(): RTCPeerConnection {
+  return new RTCPeerConnection({
+    iceLite: true,
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceServers: [],
+    bundlePolicy: 'max-bundle',
+    codecs: {
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: 'video/H264',
+          clockRate: 90000,
+          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'transport-cc' }],
+          parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+        }),
+      ],
+      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
+    },
+    headerExtensions: {
+      video: [useSdesMid(), useAbsSendTime(), useTransportWideCC()],
+      audio: [useSdesMid(), useAbsSendTime()],
+    },
+  });
+}
+
+export interface PreparedOffer {
+  /** the offer with only the chosen payload types left */
+  sdp: string;
+  video: RtpCodec | null;
+  audio: RtpCodec | null;
+}
+
+/**
+ * Checks an offer and narrows it to one H.264 and one Opus payload type, so werift's answer (which keeps
+ * the offer's matching codecs) carries exactly those. Throws RtcError(400) with what to fix.
+ */
+export function prepareOffer(text: string, role: RtcRole, profileIdc?: number): PreparedOffer {
+  let sdp;
+  try {
+    sdp = parseSdp(text);
+  } catch (e) {
+    if (e instanceof SdpError) throw new RtcError(400, `malformed SDP offer: ${e.message}`);
+    throw e;
+  }
+  const problem = checkOfferTransport(sdp);
+  if (problem) throw new RtcError(400, `unusable SDP offer: ${problem}`);
+  const want = role === 'publish' ? ['sendonly', 'sendrecv'] : ['recvonly', 'sendrecv'];
+  const out: PreparedOffer = { sdp: '', video: null, audio: null };
+  for (const m of sdp.media) {
+    if (m.port === 0 || (m.kind !== 'audio' && m.kind !== 'video')) continue;
+    const dir = mediaDirection(sdp, m);
+    if (!want.includes(dir)) {
+      throw new RtcError(
+        400,
+        `the offer's ${m.kind} section is ${dir}; ${role === 'publish' ? 'WHIP publishes, so it must be sendonly' : 'WHEP plays, so it must be recvonly'}`,
+      );
+    }
+    if ((m.kind === 'video' && out.video) || (m.kind === 'audio' && out.audio)) {
+      throw new RtcError(400, `the offer has more than one ${m.kind} section; send at most one audio and one video track`);
+    }
+    if (m.kind === 'video') {
+      const c = chooseH264(m, profileIdc);
+      if (!c) {
+        throw new RtcError(
+          400,
+          'the offer has no H.264 (packetization-mode=1) video; this server carries H.264 over WebRTC: enable H.264 in the browser or encoder',
+        );
+      }
+      keepPayloadTypes(m, [c.payloadType]);
+      out.video = c;
+    } else {
+      const c = chooseOpus(m);
+      if (!c) throw new RtcError(400, 'the offer has no Opus audio (opus/48000/2); WebRTC audio here is Opus');
+      keepPayloadTypes(m, [c.payloadType]);
+      out.audio = c;
+    }
+  }
+  out.sdp = writeSdp(sdp);
+  return out;
+}

@@ -1,0 +1,216 @@
+// A WHIP publisher (WebRTC -> hub): H.264 RTP is depacketized in-process into access units (AVCC frames,
+// with an AVCDecoderConfigurationRecord whenever the SPS/PPS change), Opus goes to AAC through one FFmpeg
+// transcoder, and both get millisecond timestamps from their RTP clocks anchored at their first packet's
+// arrival. Keyframes are requested with PLI at the start, after an unrepaired loss, and for new viewers.
+import type { MediaStreamTrack, RTCRtpReceiver, RTCRtpTransceiver, RtpPacket } from 'werift';
+import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
+import { NalUnitType, annexBToAvcc, buildAvcDecoderConfig } from '../../codecs/h264.js';
+import { H264Depacketizer, type H264AccessUnit } from '../../codecs/rtp/h264-depacketizer.js';
+import { TimestampUnwrapper } from '../../codecs/rtp/rtp-packet.js';
+import type { Hub } from '../../hub/hub.js';
+import type { Stream } from '../../hub/stream.js';
+import type { StreamUrl } from '../../hub/stream-url.js';
+import type { MediaHooks, SessionInfo } from '../ports.js';
+import { OpusToAacTranscoder } from './audio-transcoder.js';
+import { RtcSession, type SessionContext } from './session.js';
+
+/** PLIs are sent at most this often */
+const PLI_MIN_INTERVAL_MS = 500;
+
+export interface PublisherContext extends SessionContext {
+  hub: Hub;
+  hooks: MediaHooks;
+  ffmpegPath?: string;
+  /** ask for a keyframe when the last one is this old, ms (0: only when needed) */
+  pliIntervalMs: number;
+}
+
+/** An RTP clock mapped to the session's millisecond timeline at its first packet's arrival. */
+class RtpClock {
+  private readonly unwrap = new TimestampUnwrapper();
+  private baseRtp: number | null = null;
+  private baseMs = 0;
+
+  constructor(private readonly khz: number) {}
+
+  ms(rtpTimestamp: number, arrivalMs: number): number {
+    const u = this.unwrap.unwrap(rtpTimestamp);
+    if (this.baseRtp === null) {
+      this.baseRtp = u;
+      this.baseMs = arrivalMs;
+    }
+    return this.baseMs + (u - this.baseRtp) / this.khz;
+  }
+}
+
+export class WhipSession extends RtcSession {
+  readonly type = 'rtc-publish' as const;
+  readonly publish = true;
+  stream: Stream | null = null;
+  /** PLIs sent, for stats and tests */
+  pliCount = 0;
+  readonly depacketizer: H264Depacketizer;
+  private readonly epoch = Date.now();
+  private videoReceiver: RTCRtpReceiver | null = null;
+  private videoSsrc: number | null = null;
+  private readonly videoClock = new RtpClock(90);
+  private readonly audioClock = new RtpClock(48);
+  private lastVideoDts = 0;
+  private sps: Buffer | null = null;
+  private pps: Buffer | null = null;
+  private transcoder: OpusToAacTranscoder | null = null;
+  private audioHeader: Buffer | null = null;
+  private lastPli = 0;
+  private lastKeyframeAt = 0;
+
+  constructor(
+    ip: string,
+    url: StreamUrl,
+    requestUrl: string,
+    private readonly pctx: PublisherContext,
+  ) {
+    super(ip, url, requestUrl, pctx);
+    this.depacketizer = new H264Depacketizer({
+      onAccessUnit: (au) => this.onAccessUnit(au),
+      onKeyframeNeeded: () => this.requestKeyframe(),
+    });
+    // werift fires onTrack while applying the offer, so listen from the start.
+    this.pc.onTrack.subscribe((track) => this.onTrack(track));
+  }
+
+  sessionInfo(): SessionInfo {
+    return { clientId: this.id, ip: this.ip, type: this.type, url: this.url, requestUrl: this.requestUrl };
+  }
+
+  protected configureTransceiver(t: RTCRtpTransceiver): void {
+    t.setDirection('recvonly');
+    if (t.kind === 'video') this.videoReceiver = t.receiver;
+  }
+
+  /** The stream is ours: media flows into it from now on. */
+  begin(stream: Stream): void {
+    this.stream = stream;
+  }
+
+  protected onConnected(): void {
+    this.requestKeyframe();
+  }
+
+  private onTrack(track: MediaStreamTrack): void {
+    if (track.kind === 'video') track.onReceiveRtp.subscribe((rtp) => this.onVideoRtp(rtp));
+    else if (track.kind === 'audio') track.onReceiveRtp.subscribe((rtp) => this.onAudioRtp(rtp));
+  }
+
+  private now(): number {
+    return Date.now() - this.epoch;
+  }
+
+  private onVideoRtp(rtp: RtpPacket): void {
+    if (!this.stream || this.closed) return;
+    this.videoSsrc = rtp.header.ssrc;
+    const h = rtp.header;
+    this.depacketizer.push({ sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, marker: h.marker, payload: rtp.payload }, Date.now());
+  }
+
+  private onAccessUnit(au: H264AccessUnit): void {
+    const stream = this.stream;
+    if (!stream) return;
+    let sps: Buffer | null = null;
+    let pps: Buffer | null = null;
+    const media: Buffer[] = [];
+    for (const n of au.nalus) {
+      const t = n[0]! & 0x1f;
+      if (t === NalUnitType.SPS) sps = n;
+      else if (t === NalUnitType.PPS) pps = n;
+      else if (t !== NalUnitType.AUD) media.push(n);
+    }
+    const ms = Math.max(this.lastVideoDts, Math.round(this.videoClock.ms(au.timestamp, this.now())));
+    this.lastVideoDts = ms;
+    if (sps && pps && (!this.sps || !this.pps || !sps.equals(this.sps) || !pps.equals(this.pps))) {
+      let record: Buffer;
+      try {
+        record = buildAvcDecoderConfig([sps], [pps]);
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'whip: unusable SPS/PPS; waiting for the next keyframe');
+        this.requestKeyframe();
+        return;
+      }
+      this.sps = sps;
+      this.pps = pps;
+      stream.publish({ type: 'video', codec: VideoCodec.H264, dts: ms, pts: ms, keyframe: true, header: true, data: record });
+    }
+    if (!this.sps) {
+      this.requestKeyframe(); // an IDR without parameter sets: ask for one with them
+      return;
+    }
+    if (media.length === 0) return;
+    // Browsers send keyframes only when asked; RTMP/FLV/HLS viewers and segments need regular GOPs.
+    const now = Date.now();
+    if (au.keyframe) this.lastKeyframeAt = now;
+    else if (this.pctx.pliIntervalMs > 0 && now - this.lastKeyframeAt >= this.pctx.pliIntervalMs) this.requestKeyframe();
+    const f: Frame = {
+      type: 'video',
+      codec: VideoCodec.H264,
+      dts: ms,
+      pts: ms,
+      keyframe: au.keyframe,
+      header: false,
+      data: annexBToAvcc(media),
+    };
+    stream.publish(f);
+  }
+
+  private onAudioRtp(rtp: RtpPacket): void {
+    if (!this.stream || this.closed || rtp.payload.length === 0) return;
+    if (!this.transcoder) {
+      this.transcoder = new OpusToAacTranscoder(
+        { logger: this.log, ffmpegPath: this.pctx.ffmpegPath, name: this.stream.path },
+        (f) => this.onAac(f),
+      );
+    }
+    this.transcoder.push(rtp.payload, this.audioClock.ms(rtp.header.timestamp, this.now()));
+  }
+
+  private onAac(f: Frame): void {
+    const stream = this.stream;
+    if (!stream || this.closed || f.codec !== AudioCodec.AAC) return;
+    if (f.header) {
+      if (this.audioHeader && this.audioHeader.equals(f.data)) return; // the same config from a restarted FFmpeg
+      this.audioHeader = f.data;
+    } else if (!this.audioHeader) {
+      return;
+    }
+    f.dts = Math.round(f.dts);
+    f.pts = Math.round(f.pts);
+    stream.publish(f);
+  }
+
+  /** Sends a PLI to the browser (rate-limited): a new viewer or a loss needs a keyframe. */
+  requestKeyframe(): void {
+    const r = this.videoReceiver;
+    if (!r || this.videoSsrc === null || !this.connected || this.closed) return;
+    const now = Date.now();
+    if (now - this.lastPli < PLI_MIN_INTERVAL_MS) return;
+    this.lastPli = now;
+    this.pliCount++;
+    r.sendRtcpPLI(this.videoSsrc).catch(() => {});
+  }
+
+  /** Called every second by the server. */
+  tick(): void {
+    if (this.connected && this.depacketizer.waitingForKeyframe) this.requestKeyframe();
+  }
+
+  protected onClose(): void {
+    this.transcoder?.stop();
+    this.transcoder = null;
+    const s = this.stream;
+    this.stream = null;
+    if (s && s.publisher === this) {
+      s.stopPublish(this);
+      this.pctx.hub.notifyUnpublished(s);
+      this.pctx.hooks.onUnpublish(this.sessionInfo());
+      this.log.info({ event: 'unpublish', url: this.urlForLog(), frames: s.frames, plis: this.pliCount, ...this.depacketizer.stats }, 'whip publish end');
+    }
+  }
+}

@@ -1,0 +1,262 @@
+// The WebRTC server: the shared UDP port, the WHIP/WHEP sessions, one RtpStreamSource per played stream,
+// keyframe requests from viewers to WebRTC publishers, and the reaper that ends sessions whose peer has
+// gone quiet (ICE consent, RFC 7675: browsers refresh consent every few seconds, so silence means gone).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Hub } from '../../hub/hub.js';
+import type { Stream } from '../../hub/stream.js';
+import { streamKey, streamPath, type StreamUrl } from '../../hub/stream-url.js';
+import type { MediaHooks } from '../ports.js';
+import { VideoCodec } from '../../core/frame.js';
+import { RtcUdpMux, type RtcUdpMuxStats } from './udp-mux.js';
+import { RtcError, prepareOffer } from './peer.js';
+import { WhipSession } from './publisher.js';
+import { WhepSession } from './player.js';
+import { RtpStreamSource } from './rtp-source.js';
+import type { RtcSession, SessionContext } from './session.js';
+import { handleRtcHttp } from './http-api.js';
+
+export interface WebRtcServerOptions {
+  hub: Hub;
+  hooks: MediaHooks;
+  logger: Logger;
+  /** the CANDIDATE setting: the IP (or name) put in answers; null to use the request's host */
+  candidate: string | null;
+  /** a session whose peer sends nothing for this long is ended, ms */
+  sessionTimeoutMs: number;
+  /** how long a WHEP request for an unpublished stream waits for its publisher, ms (default 3000) */
+  waitPublishMs?: number;
+  /** a WHIP publisher is asked for a keyframe when its last is this old, ms (default 2000; 0 = only on need) */
+  pliIntervalMs?: number;
+  ffmpegPath?: string;
+}
+
+export interface RtcSessionRequest {
+  url: StreamUrl;
+  requestUrl: string;
+  ip: string;
+  offer: string;
+  candidateIp: string;
+}
+
+export interface RtcSessionAnswer {
+  session: RtcSession;
+  answer: string;
+}
+
+export interface WebRtcStats {
+  sessions: number;
+  publishers: number;
+  sources: number;
+  mux: RtcUdpMuxStats & { sessions: number };
+}
+
+export class WebRtcServer {
+  readonly mux: RtcUdpMux;
+  private readonly log: Logger;
+  private readonly sessions = new Map<string, RtcSession>();
+  private readonly publishers = new Map<string, WhipSession>();
+  private readonly sources = new Map<string, RtpStreamSource>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly ctx: SessionContext;
+
+  constructor(readonly opts: WebRtcServerOptions) {
+    this.log = opts.logger.child({ server: 'rtc' });
+    this.mux = new RtcUdpMux(this.log);
+    this.ctx = { logger: this.log, mux: this.mux, onClosed: (s) => this.forget(s) };
+  }
+
+  get port(): number {
+    return this.mux.port;
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    const p = await this.mux.listen(port, host);
+    this.timer = setInterval(() => this.tick(), 1000);
+    this.timer.unref();
+    return p;
+  }
+
+  /** Serves WHIP/WHEP and SRS's /rtc/v1/ APIs; false when the request is not for us. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    return handleRtcHttp(this, req, res);
+  }
+
+  get(id: string): RtcSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  stats(): WebRtcStats {
+    return {
+      sessions: this.sessions.size,
+      publishers: this.publishers.size,
+      sources: this.sources.size,
+      mux: { ...this.mux.stats, sessions: this.mux.size },
+    };
+  }
+
+  /** WHIP: authorize like RTMP, take the stream, answer. */
+  async publish(r: RtcSessionRequest): Promise<RtcSessionAnswer> {
+    const { hub, hooks } = this.opts;
+    const prepared = prepareOffer(r.offer, 'publish');
+    const session = new WhipSession(r.ip, r.url, r.requestUrl, {
+      ...this.ctx,
+      hub,
+      hooks,
+      ffmpegPath: this.opts.ffmpegPath,
+      pliIntervalMs: this.opts.pliIntervalMs ?? 2000,
+    });
+    let refusal: string | null;
+    try {
+      refusal = await hooks.onPublish(session.sessionInfo());
+    } catch (e) {
+      refusal = `publish refused: authorization failed (${(e as Error).message})`;
+    }
+    if (refusal) {
+      session.log.warn({ url: session.urlForLog(), reason: refusal }, 'whip publish refused');
+      session.close('publish refused');
+      throw new RtcError(403, refusal);
+    }
+    const busy = (s: Stream) =>
+      new RtcError(409, `stream ${streamPath(r.url)} is already being published (client ${s.publisher?.id}); stop that publisher first or use another stream name`);
+    const existing = hub.get(r.url);
+    if (existing?.active) {
+      session.close('stream busy');
+      throw busy(existing);
+    }
+    this.sessions.set(session.id, session);
+    let answer: string;
+    try {
+      answer = await session.negotiate(prepared.sdp, r.candidateIp);
+    } catch (e) {
+      session.close('negotiation failed');
+      throw asRtcError(e);
+    }
+    const stream = hub.stream(r.url);
+    if (!stream.startPublish(session)) {
+      session.close('stream busy');
+      throw busy(stream);
+    }
+    session.begin(stream);
+    this.publishers.set(stream.key, session);
+    hub.clients.add(session);
+    hub.notifyPublished(stream);
+    session.log.info({ event: 'publish', url: session.urlForLog(), proto: 'whip' }, 'whip publish start');
+    return { session, answer };
+  }
+
+  /** WHEP: wait a little for the publisher, join the stream's RTP source, answer. */
+  async play(r: RtcSessionRequest): Promise<RtcSessionAnswer> {
+    const { hub } = this.opts;
+    let prepared = prepareOffer(r.offer, 'play');
+    const stream = await this.waitPublished(r.url, this.opts.waitPublishMs ?? 3000);
+    if (!stream) {
+      throw new RtcError(
+        404,
+        `stream ${streamPath(r.url)} is not published; publish it first (rtmp://host/${r.url.app}/${r.url.stream}, SRT or WHIP) and retry`,
+      );
+    }
+    if (stream.videoHeader && stream.videoHeader.codec !== VideoCodec.H264 && !stream.audioHeader) {
+      throw new RtcError(400, `stream ${streamPath(r.url)} is not H.264; WHEP plays H.264 video (and AAC audio as Opus)`);
+    }
+    let source = this.sources.get(stream.key);
+    if (source && source.stream !== stream) {
+      source.stop();
+      source = undefined;
+    }
+    if (source?.profileIdc !== undefined) prepared = prepareOffer(r.offer, 'play', source.profileIdc);
+    const session = new WhepSession(r.ip, r.url, r.requestUrl, this.ctx);
+    this.sessions.set(session.id, session);
+    let answer: string;
+    try {
+      answer = await session.negotiate(prepared.sdp, r.candidateIp);
+    } catch (e) {
+      session.close('negotiation failed');
+      throw asRtcError(e);
+    }
+    source = this.sources.get(stream.key);
+    if (source && (source.stream !== stream || stream !== hub.get(r.url))) {
+      source.stop();
+      source = undefined;
+    }
+    if (!source) {
+      const s = new RtpStreamSource(stream, {
+        logger: this.log,
+        ffmpegPath: this.opts.ffmpegPath,
+        requestKeyframe: () => this.publishers.get(stream.key)?.requestKeyframe(),
+        onStopped: (src) => {
+          if (this.sources.get(src.stream.key) === src) this.sources.delete(src.stream.key);
+        },
+      });
+      this.sources.set(stream.key, s);
+      source = s;
+      session.source = s;
+      s.addViewer(session);
+      s.start();
+    } else {
+      session.source = source;
+      source.addViewer(session);
+    }
+    hub.clients.add(session);
+    session.log.info({ event: 'play', url: session.urlForLog(), proto: 'whep' }, 'whep play start');
+    return { session, answer };
+  }
+
+  private waitPublished(url: StreamUrl, ms: number): Promise<Stream | null> {
+    const now = this.opts.hub.get(url);
+    if (now?.active) return Promise.resolve(now);
+    const key = streamKey(url);
+    return new Promise((resolve) => {
+      const off = this.opts.hub.published.on((s) => {
+        if (s.key !== key) return;
+        clearTimeout(timer);
+        off();
+        resolve(s);
+      });
+      const timer = setTimeout(() => {
+        off();
+        resolve(null);
+      }, ms);
+    });
+  }
+
+  /** Ends a session by id (DELETE, or the API kicking a client); false when there is none. */
+  end(id: string, reason: string): boolean {
+    const s = this.sessions.get(id);
+    if (!s) return false;
+    s.close(reason);
+    return true;
+  }
+
+  private forget(s: RtcSession): void {
+    if (this.sessions.get(s.id) === s) this.sessions.delete(s.id);
+    for (const [k, p] of this.publishers) if (p === s) this.publishers.delete(k);
+    this.opts.hub.clients.remove(s);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    const limit = this.opts.sessionTimeoutMs;
+    for (const s of [...this.sessions.values()]) {
+      if (now - s.lastReceived > limit) {
+        s.close(`the peer sent nothing for ${Math.round(limit / 1000)} s (ICE consent expired): it is gone`);
+      } else if (s instanceof WhipSession) {
+        s.tick();
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    for (const s of [...this.sessions.values()]) s.close('server shutting down');
+    for (const src of [...this.sources.values()]) src.stop();
+    await this.mux.close();
+  }
+}
+
+function asRtcError(e: unknown): RtcError {
+  if (e instanceof RtcError) return e;
+  const msg = (e as Error)?.message ?? String(e);
+  return new RtcError(400, `cannot negotiate a WebRTC session with this offer: ${msg}`);
+}

@@ -1,0 +1,82 @@
+// The adapter that puts a werift RTCPeerConnection on the shared UDP port. werift's ICE agent opens a UDP
+// socket per host address while gathering; we configure it to gather nothing (no IPv4/IPv6 host addresses,
+// no STUN/TURN, ICE-lite) and, between setRemoteDescription and createAnswer, hand each ICE connection one
+// StunProtocol whose transport is a MuxTransport of the shared port, with a host candidate for the
+// advertised address. werift then advertises that candidate, answers binding requests through it, and
+// runs DTLS/SRTP over it. This touches werift internals (Connection.protocols, ensureProtocol, the
+// StunProtocol's transport), so they are checked at run time and fail with a clear message if werift changes.
+import { Candidate, StunProtocol, candidateFoundation, candidatePriority, type RTCPeerConnection } from 'werift';
+import type { MuxTransport, RtcUdpMux, UdpAddress } from './udp-mux.js';
+
+/** The members of werift's ICE Connection (werift/lib/ice/src/ice.js) this adapter relies on. */
+interface IceConnectionInternals {
+  localUsername: string;
+  localPassword: string;
+  generation: number;
+  iceLite: boolean;
+  protocols: unknown[];
+  ensureProtocol(protocol: unknown): void;
+}
+
+/** The members of werift's StunProtocol this adapter sets or calls. */
+interface StunProtocolInternals {
+  transport: unknown;
+  localIp?: string;
+  localCandidate?: Candidate;
+  datagramReceived(data: Buffer, addr: UdpAddress): void;
+}
+
+function internals(pc: RTCPeerConnection): IceConnectionInternals[] {
+  return pc.iceTransports.map((t) => {
+    const c = t.connection as unknown as Partial<IceConnectionInternals>;
+    if (
+      typeof c.ensureProtocol !== 'function' ||
+      !Array.isArray(c.protocols) ||
+      typeof c.localUsername !== 'string' ||
+      typeof c.localPassword !== 'string'
+    ) {
+      throw new Error('werift ICE internals changed (Connection.ensureProtocol/protocols): the shared-port adapter needs updating');
+    }
+    return c as IceConnectionInternals;
+  });
+}
+
+/**
+ * Attaches every ICE transport of `pc` to the shared port, advertising `ip`:`port` as the host candidate.
+ * Call after setRemoteDescription (which creates the transports) and before createAnswer. Returns the
+ * transports (one per ICE transport; one with BUNDLE), whose close() releases the port's bindings.
+ */
+export function attachSharedPort(pc: RTCPeerConnection, mux: RtcUdpMux, ip: string, port: number): MuxTransport[] {
+  const conns = internals(pc);
+  if (conns.length === 0) throw new Error('no ICE transport: set the remote description first');
+  const out: MuxTransport[] = [];
+  for (const conn of conns) {
+    if (!conn.iceLite) throw new Error('the shared-port adapter needs an ICE-lite peer connection (iceLite: true)');
+    const transport = mux.create(conn.localUsername, conn.localPassword);
+    const protocol = new StunProtocol() as unknown as StunProtocolInternals;
+    if (typeof protocol.datagramReceived !== 'function') {
+      throw new Error('werift StunProtocol internals changed (datagramReceived): the shared-port adapter needs updating');
+    }
+    protocol.transport = transport;
+    protocol.localIp = ip;
+    protocol.localCandidate = new Candidate(
+      candidateFoundation('host', 'udp', ip),
+      1,
+      'udp',
+      candidatePriority('host'),
+      ip,
+      port,
+      'host',
+      undefined,
+      undefined,
+      undefined,
+      conn.generation,
+      conn.localUsername,
+    );
+    transport.onData = (data, addr) => protocol.datagramReceived(data, addr);
+    conn.ensureProtocol(protocol);
+    conn.protocols.push(protocol);
+    out.push(transport);
+  }
+  return out;
+}

@@ -1,0 +1,93 @@
+// SRT end to end with ffmpeg's libsrt client: publish over SRT and read back as RTMP, HTTP-FLV and HLS;
+// publish over RTMP and play over SRT; refusals (wrong secret, no stream, busy stream); junk datagrams.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { parseSrtStreamId } from '../../src/servers/srt/server.js';
+import { probe, publish, randomName, run, startServer, summarize, tempDir, waitFor, withTimeout, type Proc, type TestServer } from './helpers.js';
+
+let server: TestServer;
+const procs: Proc[] = [];
+
+before(async () => {
+  server = await startServer();
+  assert.ok(server.app.srtPort > 0, 'SRT must be available (native addon built)');
+});
+
+after(async () => {
+  for (const p of procs) p.kill();
+  await server?.close();
+});
+
+function srtUrl(streamid: string): string {
+  return `srt://127.0.0.1:${server.app.srtPort}?streamid=${streamid}&latency=120000`;
+}
+
+function srtPublish(streamid: string, seconds?: number): Proc {
+  const p = publish(srtUrl(streamid), { format: 'mpegts', ...(seconds ? { seconds } : {}) });
+  procs.push(p);
+  return p;
+}
+
+test('stream ids: #!:: forms, vhost, query and the plain form', () => {
+  assert.deepEqual(parseSrtStreamId('#!::r=live/s1,m=publish'), { url: { vhost: '__defaultVhost__', app: 'live', stream: 's1', param: '' }, publish: true });
+  assert.deepEqual(parseSrtStreamId('#!::r=live/s1?secret=x,m=publish'), { url: { vhost: '__defaultVhost__', app: 'live', stream: 's1', param: '?secret=x' }, publish: true });
+  assert.deepEqual(parseSrtStreamId('#!::h=example.com,r=live/s1,m=request'), { url: { vhost: 'example.com', app: 'live', stream: 's1', param: '' }, publish: false });
+  assert.deepEqual(parseSrtStreamId('live/s1?secret=x'), { url: { vhost: '__defaultVhost__', app: 'live', stream: 's1', param: '?secret=x' }, publish: false });
+  assert.equal(parseSrtStreamId('live/s1?secret=x&m=publish')?.publish, true);
+  assert.equal(parseSrtStreamId('#!::m=publish'), null);
+  assert.equal(parseSrtStreamId('nothing'), null);
+  assert.equal(parseSrtStreamId('#!::r=live/../x,m=publish'), null);
+});
+
+test('ffmpeg publishes SRT; RTMP, HTTP-FLV and HLS carry h264 and aac', async () => {
+  const name = randomName('srtpub');
+  srtPublish(`#!::r=live/${name}?secret=${server.secret},m=publish`);
+  const s = await waitFor(() => server.app.hub.list().find((x) => x.url.stream === name && x.active && x.frames > 50), 20000, 'the SRT publish');
+  assert.equal(s.publisher?.type, 'srt-publish');
+  await waitFor(async () => (await fetch(`${server.http}/live/${name}.m3u8`)).ok, 15000, 'HLS');
+  for (const url of [`${server.rtmp}/live/${name}`, `${server.http}/live/${name}.flv`, `${server.http}/live/${name}.m3u8`]) {
+    assert.equal(summarize((await probe(url)).streams), 'aac, h264 320x240', url);
+  }
+});
+
+test('ffmpeg publishes RTMP; ffmpeg plays it over SRT with both streams', async () => {
+  const name = randomName('srtplay');
+  procs.push(publish(server.publishUrl(name)));
+  await waitFor(() => server.app.hub.list().find((x) => x.url.stream === name && x.frames > 50), 20000, 'the RTMP publish');
+  const out = join(tempDir(), 'srt.ts');
+  const p = run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', srtUrl(`#!::r=live/${name},m=request`), '-t', '4', '-c', 'copy', out]);
+  procs.push(p);
+  assert.equal(await withTimeout(p.exited, 30000, () => p.kill()), 0, p.stderr());
+  const probed = await probe(out);
+  assert.equal(summarize(probed.streams), 'aac, h264 320x240');
+  assert.ok(Number(probed.format?.duration) > 3, `duration ${probed.format?.duration}`);
+});
+
+test('a wrong secret, a stream id naming no stream and a busy stream are refused; junk datagrams change nothing', async () => {
+  const name = randomName('srtbad');
+  const wrong = srtPublish(`#!::r=live/${name}?secret=wrong,m=publish`, 4);
+  await withTimeout(wrong.exited, 20000, () => wrong.kill());
+  assert.equal(server.app.hub.list().find((x) => x.url.stream === name)?.active ?? false, false);
+
+  const nameless = srtPublish('#!::m=publish', 3);
+  await withTimeout(nameless.exited, 20000, () => nameless.kill());
+
+  // A good publisher, then a second one of the same stream.
+  srtPublish(`#!::r=live/${name}?secret=${server.secret},m=publish`);
+  const s = await waitFor(() => server.app.hub.list().find((x) => x.url.stream === name && x.active && x.frames > 25), 20000, 'the good publish');
+  const first = s.publisher;
+  const second = srtPublish(`#!::r=live/${name}?secret=${server.secret},m=publish`, 4);
+  await withTimeout(second.exited, 20000, () => second.kill());
+  assert.equal(s.publisher, first, 'the first publisher goes on');
+
+  // Junk UDP datagrams to the SRT port.
+  const sock = createSocket('udp4');
+  for (let i = 0; i < 200; i++) sock.send(randomBytes(1 + (i % 1400)), server.app.srtPort, '127.0.0.1');
+  await new Promise((r) => setTimeout(r, 500));
+  sock.close();
+  const f0 = s.frames;
+  await waitFor(() => s.frames > f0 + 25 && s.publisher === first, 5000, 'the publish to go on after junk');
+});

@@ -1,0 +1,136 @@
+// Helpers for the WebRTC end-to-end tests: a test page with WHIP/WHEP clients written against the browser's
+// RTCPeerConnection (as a player page would be), and small readers of getStats().
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, pageServer } from './browser.js';
+
+/** The page's script: window.whip(url, opts) publishes the fake camera+mic; window.whep(url) plays. */
+const PAGE = `<!doctype html><html><body><script>
+async function negotiate(pc, url) {
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offer.sdp });
+  const text = await r.text();
+  if (r.status !== 201) throw new Error('HTTP ' + r.status + ': ' + text);
+  window.location_ = r.headers.get('Location');
+  await pc.setRemoteDescription({ type: 'answer', sdp: text });
+  return { status: r.status, location: window.location_, answer: text };
+}
+window.whip = async (url) => {
+  const media = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240, frameRate: 15 }, audio: true });
+  const pc = new RTCPeerConnection();
+  for (const t of media.getTracks()) pc.addTransceiver(t, { direction: 'sendonly' });
+  window.pc = pc;
+  return negotiate(pc, url);
+};
+window.whep = async (url) => {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  const v = document.createElement('video');
+  v.muted = true; v.autoplay = true; v.playsInline = true;
+  document.body.appendChild(v);
+  pc.ontrack = (e) => { v.srcObject = e.streams[0] || new MediaStream([e.track]); };
+  window.pc = pc;
+  return negotiate(pc, url);
+};
+window.rtcStats = async () => {
+  const out = { state: window.pc ? window.pc.connectionState : 'none', framesDecoded: 0, videoPackets: 0, audioPackets: 0,
+    framesSent: 0, videoBytesSent: 0, audioBytesSent: 0, nackCount: 0, pliCount: 0, pliReceived: 0, videoCodec: '' };
+  if (!window.pc) return out;
+  const s = await window.pc.getStats();
+  const codecs = {};
+  s.forEach((r) => { if (r.type === 'codec') codecs[r.id] = r.mimeType; });
+  s.forEach((r) => {
+    if (r.type === 'inbound-rtp' && r.kind === 'video') { out.framesDecoded = r.framesDecoded || 0; out.videoPackets = r.packetsReceived || 0; out.nackCount = r.nackCount || 0; out.pliCount = r.pliCount || 0; out.videoCodec = codecs[r.codecId] || ''; }
+    if (r.type === 'inbound-rtp' && r.kind === 'audio') out.audioPackets = r.packetsReceived || 0;
+    if (r.type === 'outbound-rtp' && r.kind === 'video') { out.framesSent = r.framesEncoded || 0; out.videoBytesSent = r.bytesSent || 0; out.pliReceived = r.pliCount || 0; out.videoCodec = codecs[r.codecId] || out.videoCodec; }
+    if (r.type === 'outbound-rtp' && r.kind === 'audio') out.audioBytesSent = r.bytesSent || 0;
+  });
+  return out;
+};
+</script></body></html>`;
+
+/** hls.js playing ?src=; window.errors collects fatal errors. */
+const HLS_PAGE = `<!doctype html><video id="v" muted autoplay playsinline></video>
+<script src="/lib/hls.min.js"></script>
+<script>
+  window.errors = [];
+  const v = document.getElementById('v');
+  const hls = new Hls({ liveSyncDurationCount: 2 });
+  hls.on(Hls.Events.ERROR, (_, d) => { if (d.fatal) window.errors.push(d.type + ':' + d.details); });
+  hls.loadSource(new URLSearchParams(location.search).get('src'));
+  hls.attachMedia(v);
+  v.play().catch(() => {});
+</script>`;
+
+export interface RtcStats {
+  state: string;
+  framesDecoded: number;
+  videoPackets: number;
+  audioPackets: number;
+  framesSent: number;
+  videoBytesSent: number;
+  audioBytesSent: number;
+  nackCount: number;
+  pliCount: number;
+  /** publisher side: PLIs the server sent */
+  pliReceived: number;
+  videoCodec: string;
+}
+
+export interface NegotiateResult {
+  status: number;
+  location: string;
+  answer: string;
+}
+
+export interface RtcPages {
+  browser: Browser;
+  open(): Promise<Page>;
+  /** a page playing `src` with hls.js */
+  openHls(src: string): Promise<Page>;
+  close(): Promise<void>;
+}
+
+/** A browser plus the page server; open() gives a page with whip/whep/rtcStats loaded. */
+export async function rtcPages(): Promise<RtcPages> {
+  const { url, server } = await pageServer({ '/rtc.html': PAGE, '/hls.html': HLS_PAGE });
+  const browser = await launchBrowser();
+  return {
+    browser,
+    async open() {
+      const page = await browser.newPage();
+      await page.goto(`${url}/rtc.html`);
+      return page;
+    },
+    async openHls(src) {
+      const page = await browser.newPage();
+      await page.goto(`${url}/hls.html?src=${encodeURIComponent(src)}`);
+      return page;
+    },
+    async close() {
+      await browser.close().catch(() => {});
+      server.close();
+    },
+  };
+}
+
+export function whip(page: Page, url: string): Promise<NegotiateResult> {
+  return page.evaluate((u) => (window as unknown as { whip(u: string): Promise<NegotiateResult> }).whip(u), url);
+}
+
+export function whep(page: Page, url: string): Promise<NegotiateResult> {
+  return page.evaluate((u) => (window as unknown as { whep(u: string): Promise<NegotiateResult> }).whep(u), url);
+}
+
+export function rtcStats(page: Page): Promise<RtcStats> {
+  return page.evaluate(() => (window as unknown as { rtcStats(): Promise<RtcStats> }).rtcStats());
+}
+
+/** The <video id="v"> element's state on a player page. */
+export function videoState(page: Page): Promise<{ time: number; width: number; height: number; errors: string[] }> {
+  return page.evaluate(() => {
+    const v = document.getElementById('v') as HTMLVideoElement;
+    return { time: v.currentTime, width: v.videoWidth, height: v.videoHeight, errors: (window as unknown as { errors: string[] }).errors };
+  });
+}
