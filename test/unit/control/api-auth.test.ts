@@ -27,6 +27,13 @@ const PROTECTED: [string, string][] = [
   ['POST', '/terraform/v1/hooks/srs/secret/disable'],
   ['POST', '/terraform/v1/mgmt/hooks/query'],
   ['POST', '/terraform/v1/mgmt/hooks/apply'],
+  ['POST', '/terraform/v1/hooks/record/query'],
+  ['POST', '/terraform/v1/hooks/record/apply'],
+  ['POST', '/terraform/v1/hooks/record/globs'],
+  ['POST', '/terraform/v1/hooks/record/post-processing'],
+  ['POST', '/terraform/v1/hooks/record/files'],
+  ['POST', '/terraform/v1/hooks/record/end'],
+  ['POST', '/terraform/v1/hooks/record/remove'],
   ['GET', '/api/v1/summaries'],
   ['GET', '/api/v1/vhosts'],
   ['GET', '/api/v1/streams'],
@@ -47,6 +54,8 @@ const PUBLIC = [
   '/terraform/v1/mgmt/login',
   '/terraform/v1/mgmt/beian/query',
   '/terraform/v1/mgmt/hooks/example',
+  // a finished recording, for <video>: the unguessable uuid is the key (as in SRS Stack)
+  '/terraform/v1/hooks/record/hls/:uuid/index.mp4',
   '/api/v1/versions',
 ];
 

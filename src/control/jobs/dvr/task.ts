@@ -1,6 +1,7 @@
 // One recording: a FrameSink on a live stream that turns frames into fragmented MP4 (Fmp4Writer) and queues the
 // bytes to an AppendFile, so the media path only does in-memory work. A republish within the window continues
 // the same file with continuous timestamps; when the recording ends the fragments become index.mp4.
+import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { MediaError } from '../../../core/errors.js';
 import type { Frame } from '../../../core/frame.js';
@@ -127,7 +128,6 @@ export class RecordTask {
       this.timer = null;
       void this.end(`no republish within ${Math.round(this.deps.windowMs / 1000)} s`);
     }, this.deps.windowMs);
-    this.timer.unref();
     this.log.info({ windowMs: this.deps.windowMs }, 'record paused: waiting for a republish');
     void this.deps.changed(this);
   }
@@ -202,6 +202,7 @@ export class RecordTask {
     await this.file.close();
     const a = this.artifact;
     if (this.file.written === 0) {
+      await unlink(this.paths.fragments).catch(() => undefined);
       a.state = 'failed';
       if (a.code === ArtifactCode.Ok) {
         a.code = ArtifactCode.Empty;
