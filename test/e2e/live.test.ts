@@ -120,3 +120,17 @@ test('a second publisher of the same stream is refused and the first goes on', a
   await waitFor(() => s.frames > before + 10, 5000, 'the first publisher to go on');
   assert.equal(s.publisher?.type, 'fmle-publish');
 });
+
+test('MP3 audio passes through to RTMP, HTTP-FLV and HTTP-TS', async () => {
+  const mp3 = randomName('mp3');
+  const p = run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=44100',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-c:a', 'libmp3lame', '-ar', '44100', '-f', 'flv', server.publishUrl(mp3)]);
+  try {
+    await waitFor(() => server.app.hub.list().find((s) => s.url.stream === mp3 && s.frames > 60), 20000, 'the MP3 publish');
+    for (const url of [`${server.rtmp}/live/${mp3}`, `${server.http}/live/${mp3}.flv`, `${server.http}/live/${mp3}.ts`]) {
+      assert.equal(summarize((await probe(url)).streams), 'h264 320x240, mp3', url);
+    }
+  } finally {
+    p.kill();
+  }
+});
