@@ -174,6 +174,18 @@ test('junk UDP datagrams on the RTC port disturb nobody', async (t) => {
     }
   }
   sock.close();
+  // ... and junk from the viewer's own address (bound to its session): werift drops what fails DTLS/SRTP.
+  const conn = viewer.pc.iceTransports[0]!.connection as unknown as { nominated?: { protocol: { transport: { socket: ReturnType<typeof createSocket> } } } };
+  const own = conn.nominated!.protocol.transport.socket;
+  for (let i = 0; i < 100; i++) {
+    const junk = [
+      Buffer.concat([Buffer.from([23, 254, 253]), randomBytes(50)]),
+      Buffer.concat([Buffer.from([0x80, 0xe0]), randomBytes(100)]),
+      Buffer.concat([Buffer.from([0x80, 200]), randomBytes(40)]),
+      randomBytes(30),
+    ][i % 4]!;
+    own.send(junk, server.app.rtcPort, '127.0.0.1');
+  }
   await sleep(1500);
   t.diagnostic(`viewer kept receiving: ${before} -> ${viewer.received.accessUnits} access units during the junk`);
   assert.ok(viewer.received.accessUnits > before + 10, 'the existing session kept receiving');

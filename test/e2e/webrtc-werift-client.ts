@@ -4,9 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  GenericNack,
   MediaStreamTrack,
   RTCPeerConnection,
   RTCRtpCodecParameters,
+  RtcpTransportLayerFeedback,
   RtpHeader,
   RtpPacket,
 } from 'werift';
@@ -23,14 +25,14 @@ export interface TestMedia {
   audio: Buffer[];
 }
 
-/** Makes a few seconds of 160x120 15 fps H.264 (a keyframe every second) and 48 kHz Opus with ffmpeg. */
+/** Makes a few seconds of 320x240 15 fps H.264 (a keyframe every second) and 48 kHz Opus with ffmpeg. */
 export function makeTestMedia(seconds = 3): TestMedia {
   const dir = tempDir('srs-node-rtc-media-');
   const h264 = join(dir, 'v.h264');
   const ogg = join(dir, 'a.ogg');
   execFileSync('ffmpeg', [
     '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc=size=160x120:rate=15:duration=${seconds}`,
+    '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=15:duration=${seconds}`,
     '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-g', '15',
     '-x264-params', 'aud=1', '-f', 'h264', h264,
   ]);
@@ -77,9 +79,14 @@ export interface WeriftSession {
   answer: string;
   location: string;
   /** WHEP: what arrived */
-  received: { videoPackets: number; accessUnits: number; keyframes: number; audioPackets: number };
+  received: { videoPackets: number; accessUnits: number; keyframes: number; audioPackets: number; dropped: number; lost: number };
   /** WHIP: PLIs the server sent */
   plis: number;
+  /** WHEP: how many times each video sequence number arrived, and the highest seen */
+  seqs: Map<number, number>;
+  lastSeq: number;
+  /** WHEP: sends a generic NACK for these video sequence numbers */
+  nack(seqs: number[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,11 +94,34 @@ export interface PostOptions {
   headers?: Record<string, string>;
   /** post SRS's JSON API body {sdp, streamurl} (to /rtc/v1/publish/ or /rtc/v1/play/) instead of WHIP/WHEP */
   streamurl?: string;
+  /** WHEP: drop this share of the incoming SRTP media packets (never RTCP, DTLS or STUN) to make NACKs happen */
+  dropRate?: number;
 }
 
-async function post(pc: RTCPeerConnection, endpoint: string, opts: PostOptions): Promise<{ status: number; answer: string; location: string }> {
+/** Makes the client's own UDP sockets lose a share of incoming RTP, below werift (so its NACKs kick in). */
+function loseIncomingRtp(pc: RTCPeerConnection, rate: number, counter: { dropped: number }): void {
+  for (const t of pc.iceTransports) {
+    const protocols = (t.connection as unknown as { protocols: { transport?: { onData: (d: Buffer, a: unknown) => void } }[] }).protocols;
+    for (const p of protocols) {
+      const tr = p.transport;
+      if (!tr) continue;
+      const orig = tr.onData;
+      tr.onData = (d, a) => {
+        const rtcp = d[1]! >= 192 && d[1]! <= 223; // RTCP packet types 192-223 (RFC 5761)
+        if (d[0]! >= 128 && d[0]! <= 191 && !rtcp && Math.random() < rate) {
+          counter.dropped++;
+          return;
+        }
+        orig(d, a);
+      };
+    }
+  }
+}
+
+async function post(pc: RTCPeerConnection, endpoint: string, opts: PostOptions & { counter?: { dropped: number } }): Promise<{ status: number; answer: string; location: string }> {
   await pc.setLocalDescription(await pc.createOffer());
   const offer = pc.localDescription!.sdp;
+  if (opts.dropRate && opts.counter) loseIncomingRtp(pc, opts.dropRate, opts.counter);
   if (opts.streamurl) {
     const r = await fetch(endpoint, {
       method: 'POST',
@@ -115,28 +145,47 @@ async function post(pc: RTCPeerConnection, endpoint: string, opts: PostOptions):
 /** Plays `endpoint` (a WHEP URL) and counts what arrives. */
 export async function weriftWhep(endpoint: string, opts: PostOptions = {}): Promise<WeriftSession> {
   const pc = peer();
-  const received = { videoPackets: 0, accessUnits: 0, keyframes: 0, audioPackets: 0 };
+  const received = { videoPackets: 0, accessUnits: 0, keyframes: 0, audioPackets: 0, dropped: 0, lost: 0 };
   const dep = new H264Depacketizer({
     onAccessUnit: (au) => {
       received.accessUnits++;
+      received.lost = dep.stats.lostPackets;
       if (au.keyframe) received.keyframes++;
     },
   });
   pc.addTransceiver('video', { direction: 'recvonly' });
   pc.addTransceiver('audio', { direction: 'recvonly' });
+  const seqs = new Map<number, number>();
+  let videoSsrc = 0;
+  const session = { lastSeq: -1 };
   pc.onTrack.subscribe((track) => {
     track.onReceiveRtp.subscribe((rtp) => {
       if (track.kind === 'video') {
         received.videoPackets++;
         const h = rtp.header;
+        videoSsrc = h.ssrc;
+        seqs.set(h.sequenceNumber, (seqs.get(h.sequenceNumber) ?? 0) + 1);
+        session.lastSeq = h.sequenceNumber;
         dep.push({ sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, marker: h.marker, payload: rtp.payload }, Date.now());
       } else {
         received.audioPackets++;
       }
     });
   });
-  const r = await post(pc, endpoint, opts);
-  return { pc, ...r, received, plis: 0, close: () => pc.close() };
+  const r = await post(pc, endpoint, { ...opts, counter: received });
+  const receiver = pc.getTransceivers().find((t) => t.kind === 'video')!.receiver;
+  return Object.assign(session, {
+    pc,
+    ...r,
+    received,
+    plis: 0,
+    seqs,
+    nack: async (lost: number[]) => {
+      const fb = new GenericNack({ senderSsrc: receiver.rtcpSsrc, mediaSourceSsrc: videoSsrc, lost });
+      await receiver.dtlsTransport.sendRtcp([new RtcpTransportLayerFeedback({ feedback: fb })]);
+    },
+    close: () => pc.close(),
+  });
 }
 
 /** Publishes `media` in a loop (real time) to `endpoint` (a WHIP URL) until closed. */
@@ -151,8 +200,11 @@ export async function weriftWhip(endpoint: string, media: TestMedia, opts: PostO
     status: 0,
     answer: '',
     location: '',
-    received: { videoPackets: 0, accessUnits: 0, keyframes: 0, audioPackets: 0 },
+    received: { videoPackets: 0, accessUnits: 0, keyframes: 0, audioPackets: 0, dropped: 0, lost: 0 },
     plis: 0,
+    seqs: new Map(),
+    lastSeq: -1,
+    nack: async () => {},
     close: async () => {
       clearInterval(vTimer);
       clearInterval(aTimer);

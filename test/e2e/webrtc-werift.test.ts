@@ -1,6 +1,7 @@
 // An in-process werift client against the real server: WHIP publish (H.264 packetized by our RFC 6184
 // packetizer, Opus from an Ogg file) reaches the hub and HTTP-FLV as h264+aac; then many WHEP sessions at
-// once, all on the one shared RTC port, receive access units and audio.
+// once, all on the one shared RTC port, receive access units and audio; a viewer losing 5% of its packets
+// gets them back after NACK, also from beyond werift's own short history.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { probe, randomName, startServer, summarize, waitFor, type TestServer } from './helpers.js';
@@ -25,7 +26,7 @@ test('werift WHIP publish, then many werift WHEP sessions on the one RTC port', 
     }, 20000, 'video and audio in the hub');
     t.diagnostic(`hub: ${stream.video?.width}x${stream.video?.height} ${stream.video?.profile}, audio ${stream.audio?.sampleRate} Hz, ${stream.frames} frames`);
     const flv = await probe(`${srv.http}/live/${name}.flv`, ['-read_intervals', '%+1']);
-    assert.equal(summarize(flv.streams), 'aac, h264 160x120');
+    assert.equal(summarize(flv.streams), 'aac, h264 320x240');
 
     const N = 6;
     const players = await Promise.all(Array.from({ length: N }, () => weriftWhep(`${srv.http}/rtc/v1/whep/?app=live&stream=${name}`)));
@@ -34,6 +35,10 @@ test('werift WHIP publish, then many werift WHEP sessions on the one RTC port', 
       assert.equal(p.status, 201, p.answer);
       assert.equal(candidateOf(p.answer)?.port, srv.app.rtcPort, 'every session uses the shared port');
     }
+    // Sessions are told apart on the port by their ICE ufrag: long enough to be unique.
+    const ufrags = new Set([pub, ...players].map((p) => /a=ice-ufrag:(\S+)/.exec(p.answer)?.[1]));
+    assert.equal(ufrags.size, N + 1);
+    for (const u of ufrags) assert.match(u ?? '', /^[a-z0-9]{12}$/);
     await waitFor(
       () => players.every((p) => p.received.keyframes >= 1 && p.received.accessUnits >= 15 && p.received.audioPackets >= 25),
       20000,
@@ -44,6 +49,23 @@ test('werift WHIP publish, then many werift WHEP sessions on the one RTC port', 
     assert.equal(srv.app.hub.clients.list().filter((c) => c.type === 'rtc-play').length, N);
     t.diagnostic(`publisher got ${pub.plis} PLI from the server`);
     assert.ok(pub.plis >= 1, 'the server asked the werift publisher for a keyframe');
+
+    // A viewer whose network loses 5% of the media packets: its NACKs are answered from the server's packet
+    // history, so (nearly) every access unit still arrives whole.
+    const lossy = await weriftWhep(`${srv.http}/rtc/v1/whep/?app=live&stream=${name}`, { dropRate: 0.05 });
+    sessions.push(lossy);
+    await waitFor(() => lossy.received.dropped >= 10 && lossy.received.accessUnits >= 45, 30000, 'the lossy viewer to lose packets and receive 45 access units');
+    t.diagnostic(`lossy viewer: ${lossy.received.dropped} media packets dropped, ${lossy.received.lost} never recovered, ${lossy.received.accessUnits} access units`);
+    assert.ok(lossy.received.lost <= lossy.received.dropped / 4, 'most lost packets were retransmitted after NACK');
+
+    // A NACK for a packet older than werift's own 128-packet history is answered from the session's.
+    const p0 = players[0]!;
+    await waitFor(() => p0.seqs.size > 300, 20000, '300 video packets at a viewer');
+    const old = (p0.lastSeq - 250) & 0xffff;
+    assert.equal(p0.seqs.get(old), 1);
+    await p0.nack([old]);
+    await waitFor(() => p0.seqs.get(old) === 2, 3000, `packet ${old} (250 back) to be resent`);
+    t.diagnostic(`NACK for a packet 250 back was answered from the history`);
   } finally {
     for (const s of sessions) await s.close().catch(() => {});
     await server?.close();

@@ -2,7 +2,7 @@
 // WHEP at the same time; getStats() shows decoded frames growing and Opus audio packets arriving.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { publish, randomName, sleep, startServer, waitFor, type Proc, type TestServer } from './helpers.js';
+import { publish, randomName, run, sleep, startServer, waitFor, type Proc, type TestServer } from './helpers.js';
 import { rtcPages, rtcStats, whep, type RtcPages } from './webrtc-util.js';
 
 test('ffmpeg RTMP -> two Chromium WHEP viewers decode video and receive audio', { timeout: 120_000 }, async (t) => {
@@ -51,6 +51,39 @@ test('ffmpeg RTMP -> two Chromium WHEP viewers decode video and receive audio', 
     const del = await fetch(`${server.http}${ra.location}`, { method: 'DELETE' });
     assert.equal(del.status, 200);
     await waitFor(() => server!.app.hub.clients.list().filter((c) => c.type === 'rtc-play').length === 1, 5000, 'one viewer left');
+  } finally {
+    await pages?.close();
+    ff?.kill();
+    await server?.close();
+  }
+});
+
+test('a stream with B-frames plays over WHEP (its I and P frames) without decoder errors', { timeout: 90_000 }, async (t) => {
+  let server: TestServer | null = null;
+  let ff: Proc | null = null;
+  let pages: RtcPages | null = null;
+  try {
+    server = await startServer();
+    const name = randomName('bframes');
+    ff = run('ffmpeg', [
+      '-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25',
+      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '40',
+      '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '2', '-g', '50', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'flv',
+      server.publishUrl(name),
+    ]);
+    await waitFor(() => server!.app.hub.list().find((s) => s.url.stream === name && s.frames > 30), 15000, 'the RTMP publish');
+    pages = await rtcPages();
+    const p = await pages.open();
+    await whep(p, `${server.http}/rtc/v1/whep/?app=live&stream=${name}`);
+    const s1 = await waitFor(async () => {
+      const s = await rtcStats(p);
+      return s.framesDecoded > 5 ? s : null;
+    }, 20000, 'frames decoded');
+    await sleep(2500);
+    const s2 = await rtcStats(p);
+    t.diagnostic(`B-frame stream: ${s1.framesDecoded} -> ${s2.framesDecoded} frames decoded in 2.5 s, ${s2.pliCount} PLI sent by Chrome`);
+    assert.ok(s2.framesDecoded >= s1.framesDecoded + 10, 'about 8 fps of the 25 fps source (I and P frames)');
+    assert.ok(s2.pliCount <= 1, 'the decoder does not keep asking for keyframes');
   } finally {
     await pages?.close();
     ff?.kill();

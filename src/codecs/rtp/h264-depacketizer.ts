@@ -175,9 +175,12 @@ export class H264Depacketizer {
       if (s === to) break;
     }
     this.next = (to + 1) & 0xffff;
+    // Padding-only packets (senders probe bandwidth with them, at the last frame's timestamp): no media.
+    const first = pkts.find((p) => p.payload.length > 0);
+    if (!first) return;
     const mustStart = this.checkStart;
     this.checkStart = false;
-    if (mustStart && !beginsPicture(pkts[0]!.payload)) {
+    if (mustStart && !beginsPicture(first.payload)) {
       this.stats.droppedUnits++;
       return;
     }
@@ -195,7 +198,7 @@ export class H264Depacketizer {
     }
     this.waitKeyframe = false;
     this.stats.accessUnits++;
-    this.opts.onAccessUnit({ timestamp: pkts[0]!.timestamp, nalus, keyframe });
+    this.opts.onAccessUnit({ timestamp: first.timestamp, nalus, keyframe });
   }
 }
 

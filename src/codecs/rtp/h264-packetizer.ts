@@ -1,7 +1,7 @@
 // H.264 RTP payload format, RFC 6184, packetization-mode 1 (non-interleaved): single NAL unit packets,
 // STAP-A (5.7.1) for the parameter sets ahead of each keyframe, FU-A (5.8) for NAL units larger than the
 // payload budget. Pure: one access unit's NAL units in, RTP payloads out.
-import { NalUnitType } from '../h264.js';
+import { BitReader, NalUnitType, removeEmulationPrevention } from '../h264.js';
 
 /** RFC 6184 NAL unit types used by the payload format itself. */
 export enum H264RtpType {
@@ -113,4 +113,30 @@ function pushNal(out: RtpPayload[], nal: Buffer, max: number): void {
     nal.copy(buf, 2, p, end);
     out.push({ payload: buf, marker: false });
   }
+}
+
+/** slice_type of a slice NAL unit (14496-10 7.4.3, 0..4 with the +5 "all slices alike" forms folded), or -1. */
+export function sliceType(nal: Buffer): number {
+  const t = nal[0]! & 0x1f;
+  if (t !== NalUnitType.NonIdr && t !== NalUnitType.IDR) return -1;
+  try {
+    const r = new BitReader(removeEmulationPrevention(nal.subarray(1, 9)), 'slice header');
+    r.readUE(); // first_mb_in_slice
+    return r.readUE() % 5;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * True when an access unit is a B picture (its first slice is a B slice). Browsers' WebRTC H.264 decoders
+ * do not reorder frames, so B pictures are left out for WebRTC viewers (SRS's keep_bframe off); P pictures
+ * never reference them.
+ */
+export function isBPicture(nalus: readonly Buffer[]): boolean {
+  for (const n of nalus) {
+    const st = sliceType(n);
+    if (st >= 0) return st === 1;
+  }
+  return false;
 }

@@ -123,17 +123,18 @@ abstract class FfmpegPipe {
     return true;
   }
 
-  /** Ends the process for good. */
-  stop(): void {
+  /** Ends the process for good; resolves when it has exited (so a shutdown leaves no child behind). */
+  stop(): Promise<void> {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
     const p = this.proc;
     this.proc = null;
-    if (p) {
-      p.stdin.destroy();
-      p.kill('SIGKILL');
-    }
+    if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+    p.stdin.destroy();
+    p.kill('SIGKILL');
+    return exited;
   }
 }
 

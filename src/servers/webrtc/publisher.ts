@@ -202,7 +202,7 @@ export class WhipSession extends RtcSession {
   }
 
   protected onClose(): void {
-    this.transcoder?.stop();
+    if (this.transcoder) this.pctx.track(this.transcoder.stop());
     this.transcoder = null;
     const s = this.stream;
     this.stream = null;

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
 import { parseAvcDecoderConfig, splitAvcc } from '../../codecs/h264.js';
-import { packetizeH264, type RtpPayload } from '../../codecs/rtp/h264-packetizer.js';
+import { isBPicture, packetizeH264, type RtpPayload } from '../../codecs/rtp/h264-packetizer.js';
 import type { FrameSink, Stream } from '../../hub/stream.js';
 import { AacToOpusTranscoder } from './audio-transcoder.js';
 
@@ -35,12 +35,16 @@ export interface RtpSourceOptions {
   requestKeyframe(): void;
   /** the last viewer left and the source stopped */
   onStopped(src: RtpStreamSource): void;
+  /** a child process is ending: shutdown waits for it */
+  track(exited: Promise<void>): void;
 }
 
 export class RtpStreamSource implements FrameSink {
   readonly viewers = new Set<RtpViewer>();
   /** access units packetized, for stats and tests */
   unitsPacketized = 0;
+  /** B pictures left out (browsers do not decode them over WebRTC) */
+  bPicturesDropped = 0;
   private sps: Buffer[] = [];
   private pps: Buffer[] = [];
   private transcoder: AacToOpusTranscoder | null = null;
@@ -65,11 +69,6 @@ export class RtpStreamSource implements FrameSink {
   removeViewer(v: RtpViewer): void {
     this.viewers.delete(v);
     if (this.viewers.size === 0) this.stop();
-  }
-
-  /** H.264 profile_idc of the stream, when known (to pick the matching payload type). */
-  get profileIdc(): number | undefined {
-    return this.sps[0] && this.sps[0].length > 1 ? this.sps[0][1] : undefined;
   }
 
   requestKeyframe(): void {
@@ -97,13 +96,18 @@ export class RtpStreamSource implements FrameSink {
       }
       return;
     }
-    let any = false;
-    for (const v of this.viewers) if (v.connected) any = true;
-    if (!any) return; // nobody can receive yet: do not packetize for nothing
+    let ready = false;
+    for (const v of this.viewers) if (v.connected) ready = true;
+    if (!ready) return; // nobody can receive yet: do not packetize for nothing
     let nalus: Buffer[];
     try {
       nalus = splitAvcc(f.data, 4);
     } catch {
+      return;
+    }
+    if (!f.keyframe && isBPicture(nalus)) {
+      this.bPicturesDropped++;
+      this.warnOnce('bframes', 'the stream has B-frames, which browsers do not decode over WebRTC: WHEP viewers get its I and P frames only (publish with x264 -bf 0, or OBS with B-frames 0, for the full frame rate)');
       return;
     }
     const payloads = packetizeH264(nalus, { keyframe: f.keyframe, sps: this.sps, pps: this.pps });
@@ -150,7 +154,7 @@ export class RtpStreamSource implements FrameSink {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.transcoder?.stop();
+    if (this.transcoder) this.opts.track(this.transcoder.stop());
     this.transcoder = null;
     if (!this.streamClosed) this.stream.removeSink(this);
     this.opts.onStopped(this);

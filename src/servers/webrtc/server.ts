@@ -8,6 +8,7 @@ import type { Stream } from '../../hub/stream.js';
 import { streamKey, streamPath, type StreamUrl } from '../../hub/stream-url.js';
 import type { MediaHooks } from '../ports.js';
 import { VideoCodec } from '../../core/frame.js';
+import { parseAvcDecoderConfig } from '../../codecs/h264.js';
 import { RtcUdpMux, type RtcUdpMuxStats } from './udp-mux.js';
 import { RtcError, prepareOffer } from './peer.js';
 import { WhipSession } from './publisher.js';
@@ -59,11 +60,13 @@ export class WebRtcServer {
   private readonly sources = new Map<string, RtpStreamSource>();
   private timer: NodeJS.Timeout | null = null;
   private readonly ctx: SessionContext;
+  /** FFmpeg transcoders on their way out */
+  private readonly exiting = new Set<Promise<void>>();
 
   constructor(readonly opts: WebRtcServerOptions) {
     this.log = opts.logger.child({ server: 'rtc' });
     this.mux = new RtcUdpMux(this.log);
-    this.ctx = { logger: this.log, mux: this.mux, onClosed: (s) => this.forget(s) };
+    this.ctx = { logger: this.log, mux: this.mux, onClosed: (s) => this.forget(s), track: (p) => this.track(p) };
   }
 
   get port(): number {
@@ -159,12 +162,8 @@ export class WebRtcServer {
     if (stream.videoHeader && stream.videoHeader.codec !== VideoCodec.H264 && !stream.audioHeader) {
       throw new RtcError(400, `stream ${streamPath(r.url)} is not H.264; WHEP plays H.264 video (and AAC audio as Opus)`);
     }
-    let source = this.sources.get(stream.key);
-    if (source && source.stream !== stream) {
-      source.stop();
-      source = undefined;
-    }
-    if (source?.profileIdc !== undefined) prepared = prepareOffer(r.offer, 'play', source.profileIdc);
+    const profileIdc = h264ProfileIdc(stream);
+    if (profileIdc !== undefined) prepared = prepareOffer(r.offer, 'play', profileIdc);
     const session = new WhepSession(r.ip, r.url, r.requestUrl, this.ctx);
     this.sessions.set(session.id, session);
     let answer: string;
@@ -174,7 +173,7 @@ export class WebRtcServer {
       session.close('negotiation failed');
       throw asRtcError(e);
     }
-    source = this.sources.get(stream.key);
+    let source = this.sources.get(stream.key);
     if (source && (source.stream !== stream || stream !== hub.get(r.url))) {
       source.stop();
       source = undefined;
@@ -184,6 +183,7 @@ export class WebRtcServer {
         logger: this.log,
         ffmpegPath: this.opts.ffmpegPath,
         requestKeyframe: () => this.publishers.get(stream.key)?.requestKeyframe(),
+        track: (p) => this.track(p),
         onStopped: (src) => {
           if (this.sources.get(src.stream.key) === src) this.sources.delete(src.stream.key);
         },
@@ -228,6 +228,11 @@ export class WebRtcServer {
     return true;
   }
 
+  private track(exited: Promise<void>): void {
+    this.exiting.add(exited);
+    void exited.finally(() => this.exiting.delete(exited));
+  }
+
   private forget(s: RtcSession): void {
     if (this.sessions.get(s.id) === s) this.sessions.delete(s.id);
     for (const [k, p] of this.publishers) if (p === s) this.publishers.delete(k);
@@ -252,6 +257,26 @@ export class WebRtcServer {
     for (const s of [...this.sessions.values()]) s.close('server shutting down');
     for (const src of [...this.sources.values()]) src.stop();
     await this.mux.close();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.exiting]),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, 2000);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+}
+
+/** profile_idc of a stream's H.264 SPS, to answer with the offered H.264 entry of that profile. */
+function h264ProfileIdc(stream: Stream): number | undefined {
+  const h = stream.videoHeader;
+  if (!h || h.codec !== VideoCodec.H264) return undefined;
+  try {
+    const sps = parseAvcDecoderConfig(h.data).sps[0];
+    return sps && sps.length > 1 ? sps[1] : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -16,6 +16,8 @@ export interface SessionContext {
   mux: RtcUdpMux;
   /** the session ended: forget it */
   onClosed(s: RtcSession): void;
+  /** a child process is ending: shutdown waits for it */
+  track(exited: Promise<void>): void;
 }
 
 export abstract class RtcSession implements Client {

@@ -108,6 +108,11 @@ export class RtcUdpMux {
     });
   }
 
+  /** Whether a session already uses this ufrag. */
+  has(ufrag: string): boolean {
+    return this.byUfrag.has(ufrag);
+  }
+
   /** A transport for a session whose local ICE credentials are `ufrag`/`password`. */
   create(ufrag: string, password: string): MuxTransport {
     if (this.byUfrag.has(ufrag)) throw new Error(`ICE ufrag ${ufrag} is already in use`);

@@ -6,6 +6,7 @@
 // runs DTLS/SRTP over it. This touches werift internals (Connection.protocols, ensureProtocol, the
 // StunProtocol's transport), so they are checked at run time and fail with a clear message if werift changes.
 import { Candidate, StunProtocol, candidateFoundation, candidatePriority, type RTCPeerConnection } from 'werift';
+import { randomId } from '../../core/ids.js';
 import type { MuxTransport, RtcUdpMux, UdpAddress } from './udp-mux.js';
 
 /** The members of werift's ICE Connection (werift/lib/ice/src/ice.js) this adapter relies on. */
@@ -16,6 +17,8 @@ interface IceConnectionInternals {
   iceLite: boolean;
   protocols: unknown[];
   ensureProtocol(protocol: unknown): void;
+  /** ufrag -> password of past generations, consulted when answering binding requests */
+  userHistory?: Record<string, string>;
 }
 
 /** The members of werift's StunProtocol this adapter sets or calls. */
@@ -52,7 +55,13 @@ export function attachSharedPort(pc: RTCPeerConnection, mux: RtcUdpMux, ip: stri
   const out: MuxTransport[] = [];
   for (const conn of conns) {
     if (!conn.iceLite) throw new Error('the shared-port adapter needs an ICE-lite peer connection (iceLite: true)');
-    const transport = mux.create(conn.localUsername, conn.localPassword);
+    // werift's ufrag is 4 hex digits: fine for one socket per session, far too few to tell sessions apart
+    // on a shared port. Give each session a longer one, unique on the port, before the answer is made.
+    let ufrag = randomId(12);
+    while (mux.has(ufrag)) ufrag = randomId(12);
+    conn.localUsername = ufrag;
+    if (conn.userHistory) conn.userHistory[ufrag] = conn.localPassword;
+    const transport = mux.create(ufrag, conn.localPassword);
     const protocol = new StunProtocol() as unknown as StunProtocolInternals;
     if (typeof protocol.datagramReceived !== 'function') {
       throw new Error('werift StunProtocol internals changed (datagramReceived): the shared-port adapter needs updating');

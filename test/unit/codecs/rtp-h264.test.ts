@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { FlvDemuxer } from '../../../src/codecs/flv.js';
 import { NalUnitType, parseAvcDecoderConfig, splitAvcc } from '../../../src/codecs/h264.js';
-import { H264RtpType, packetizeH264, stapA } from '../../../src/codecs/rtp/h264-packetizer.js';
+import { H264RtpType, isBPicture, packetizeH264, sliceType, stapA } from '../../../src/codecs/rtp/h264-packetizer.js';
 import { H264Depacketizer, assemble, beginsPicture, type H264AccessUnit, type RtpIn } from '../../../src/codecs/rtp/h264-depacketizer.js';
 import { TimestampUnwrapper, parseRtp, seqDiff, serializeRtp } from '../../../src/codecs/rtp/rtp-packet.js';
 
@@ -99,12 +99,13 @@ test('x264 access units survive packetize -> RTP bytes -> depacketize, with sequ
   assert.ok(units.length > 20 && sps.length === 1 && pps.length === 1);
   const pkts = toPackets(units, sps, pps, 65500, 300); // small payloads: plenty of FU-A, and a wrap past 65535
   assert.ok(pkts.length > units.length * 2);
-  const { aus, asks, dep } = collect();
+  const c = collect();
+  const { aus, dep } = c;
   for (const p of pkts) {
     const wire = parseRtp(serializeRtp({ payloadType: 102, ssrc: 7, ...p }))!;
     dep.push({ sequenceNumber: wire.sequenceNumber, timestamp: wire.timestamp, marker: wire.marker, payload: wire.payload }, 0);
   }
-  assert.equal(asks, 0);
+  assert.equal(c.asks, 0);
   assert.equal(aus.length, units.length, 'every access unit comes out (the first is a keyframe)');
   for (const [i, au] of aus.entries()) {
     const u = units[i]!;
@@ -142,13 +143,14 @@ test('a lost packet drops its access unit and everything up to the next IDR, ask
   const victimUnit = firstKey + 3;
   let idx = 0;
   for (let i = 0; i < victimUnit; i++) idx += packetizeH264(units[i]!.nalus, { keyframe: units[i]!.keyframe, sps, pps }).length;
-  const { aus, asks, dep } = collect({ window: 50 });
+  const c = collect({ window: 50 });
+  const { aus, dep } = c;
   let now = 0;
   for (const [i, p] of pkts.entries()) {
     now += 10;
     if (i !== idx) dep.push(p, now);
   }
-  assert.equal(asks, 1, 'one keyframe request');
+  assert.equal(c.asks, 1, 'one keyframe request');
   assert.equal(dep.stats.lostPackets, 1);
   const nextKey = units.findIndex((u, i) => i > victimUnit && u.keyframe);
   assert.ok(nextKey > victimUnit);
@@ -157,7 +159,8 @@ test('a lost packet drops its access unit and everything up to the next IDR, ask
 });
 
 test('the stream must start at a picture start and an IDR; STAP-B and broken FU-A are rejected', () => {
-  const { aus, dep, asks } = collect();
+  const c = collect();
+  const { aus, dep } = c;
   // starts mid-picture (an FU-A continuation), then a P-frame, then an IDR
   const fuMid = Buffer.from([0x60 | 28, 0x05, 1, 2, 3]);
   dep.push({ sequenceNumber: 1, timestamp: 100, marker: true, payload: fuMid }, 0);
@@ -165,8 +168,8 @@ test('the stream must start at a picture start and an IDR; STAP-B and broken FU-
   dep.push({ sequenceNumber: 3, timestamp: 300, marker: true, payload: nal(5, 20) }, 0);
   dep.push({ sequenceNumber: 4, timestamp: 400, marker: false, payload: nal(1, 20) }, 0);
   dep.push({ sequenceNumber: 5, timestamp: 500, marker: true, payload: nal(1, 20) }, 0); // marker missing on 400: timestamp change ends it
-  assert.deepEqual(aus.map((a) => [a.timestamp, a.keyframe]), [[300, true], [400, false]]);
-  assert.equal(asks, 0, 'the initial wait for a keyframe is not a loss');
+  assert.deepEqual(aus.map((a) => [a.timestamp, a.keyframe]), [[300, true], [400, false], [500, false]]);
+  assert.equal(c.asks, 0, 'the initial wait for a keyframe is not a loss');
   assert.equal(beginsPicture(Buffer.from([0x7c, 0x85, 0x88])), true, 'FU-A start of an IDR with first_mb 0');
   assert.equal(beginsPicture(Buffer.from([0x7c, 0x85, 0x08])), false, 'FU-A start of a second slice');
   assert.equal(beginsPicture(Buffer.from([0x18, 0, 2, 0x67, 0x42])), true, 'STAP-A with an SPS');
@@ -180,6 +183,32 @@ test('the stream must start at a picture start and an IDR; STAP-B and broken FU-
     null,
     'an FU-A that never ends',
   );
+});
+
+test('padding-only packets between and inside frames are ignored, not taken for loss', () => {
+  const c = collect();
+  const pad = (seq: number, ts: number): RtpIn => ({ sequenceNumber: seq, timestamp: ts, marker: false, payload: Buffer.alloc(0) });
+  c.dep.push({ sequenceNumber: 1, timestamp: 100, marker: true, payload: nal(5, 20) }, 0);
+  for (let s = 2; s <= 6; s++) c.dep.push(pad(s, 100), 0); // a bandwidth probe at the last frame's timestamp
+  c.dep.push({ sequenceNumber: 7, timestamp: 200, marker: false, payload: nal(1, 20) }, 0);
+  c.dep.push(pad(8, 200), 0);
+  c.dep.push({ sequenceNumber: 9, timestamp: 200, marker: true, payload: Buffer.from([0x41, 0x08, 1]) }, 0);
+  c.dep.push(pad(10, 200), 0);
+  c.dep.push({ sequenceNumber: 11, timestamp: 300, marker: true, payload: nal(1, 20) }, 0);
+  assert.deepEqual(c.aus.map((a) => [a.timestamp, a.nalus.length]), [[100, 1], [200, 2], [300, 1]]);
+  assert.equal(c.asks, 0);
+  assert.equal(c.dep.stats.droppedUnits, 0);
+});
+
+test('B pictures are recognised by slice type; without them the x264 fixture is in presentation order', () => {
+  const { units } = fixtureVideo();
+  const b = units.filter((u) => isBPicture(u.nalus));
+  assert.ok(b.length > 0, 'the fixture has B-frames');
+  assert.ok(b.every((u) => !u.keyframe));
+  const rest = units.filter((u) => !isBPicture(u.nalus)).map((u) => u.pts);
+  assert.deepEqual(rest, [...rest].sort((x, y) => x - y), 'I and P pictures alone come in pts order');
+  assert.equal(sliceType(Buffer.from([0x67, 0x42])), -1, 'not a slice');
+  assert.equal(sliceType(Buffer.from([0x65, 0x88])), 2, 'first_mb 0, slice_type 7 (I, all slices) -> 2');
 });
 
 test('RTP header helpers: CSRC/extension/padding, sequence and timestamp wrap', () => {
