@@ -1,5 +1,6 @@
 // The composition root: the only module that wires the hub, the servers and the control plane together.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { mkdirSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
@@ -12,6 +13,7 @@ import { SrtMediaServer } from './servers/srt/server.js';
 import { srtAvailable } from '../native/srt/index.js';
 import type { MediaHooks } from './servers/ports.js';
 import { createControlPlane } from './control/index.js';
+import { loadCertificate } from './control/https/certificate.js';
 import { VERSION } from './version.js';
 
 export interface App {
@@ -20,6 +22,7 @@ export interface App {
   readonly logger: Logger;
   readonly httpPort: number;
   readonly rtmpPort: number;
+  readonly httpsPort: number;
   /** the shared WebRTC UDP port */
   readonly rtcPort: number;
   /** the SRT UDP port, or 0 when SRT is unavailable (addon not built) */
@@ -31,9 +34,9 @@ export interface AppOptions {
   logger?: Logger;
 }
 
-function listenHttp(server: Server, port: number, host: string): Promise<number> {
+function listenHttp(server: Server, port: number, host: string, env = 'HTTP_PORT'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (e: Error) => reject(new Error(`HTTP cannot listen on ${host}:${port}: ${e.message}; set HTTP_PORT to a free port`));
+    const onError = (e: Error) => reject(new Error(`${env === 'HTTP_PORT' ? 'HTTP' : 'HTTPS'} cannot listen on ${host}:${port}: ${e.message}; set ${env} to a free port`));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
@@ -65,13 +68,20 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     sessionTimeoutMs: config.rtcSessionTimeoutMs,
     pliIntervalMs: config.rtcPliIntervalMs,
   });
-  const http = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (!rtc.handle(req, res) && !media.handle(req, res)) control.handle(req, res);
-  });
+  };
+  const http = createServer(handler);
   http.keepAliveTimeout = 5000;
+  // The same handler over TLS (WHIP from a browser needs a secure page on anything but localhost).
+  const cert = await loadCertificate(config.dataDir);
+  const https = createHttpsServer({ key: cert.key, cert: cert.cert }, handler);
+  https.keepAliveTimeout = 5000;
   const rtmp = new RtmpServer({ hub, hooks, logger, maxMessageSize: config.rtmpMaxMessage });
 
   const httpPort = await listenHttp(http, config.httpPort, config.host);
+  const httpsPort = await listenHttp(https, config.httpsPort, config.host, 'HTTPS_PORT');
+  if (cert.selfSigned) logger.info({ httpsPort, certs: `${config.dataDir}/certs` }, 'HTTPS uses a self-signed certificate; put your own key.pem and cert.pem in DATA_DIR/certs to replace it');
   const rtmpPort = await rtmp.listen(config.rtmpPort, config.host);
   const rtcPort = await rtc.listen(config.rtcPort, config.host);
   let srt: SrtMediaServer | null = null;
@@ -91,18 +101,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     httpPort,
     rtmpPort,
+    httpsPort,
     rtcPort,
     srtPort,
     async close() {
       if (closed) return;
       closed = true;
       const httpClosed = new Promise<void>((r) => http.close(() => r()));
+      const httpsClosed = new Promise<void>((r) => https.close(() => r()));
       await rtmp.close();
       await rtc.close();
       srt?.close();
       hub.closeAll();
       http.closeAllConnections();
+      https.closeAllConnections();
       await httpClosed;
+      await httpsClosed;
       await control.close();
       logger.info('server stopped');
     },

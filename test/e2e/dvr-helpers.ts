@@ -43,7 +43,7 @@ export async function startRecordServer(env: Record<string, string> = {}, dataDi
   const config = loadConfig({
     HTTP_PORT: '0',
     RTMP_PORT: '0',
-    RTC_PORT: '0',
+    RTC_PORT: '0', HTTPS_PORT: '0',
     SRT_PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,

@@ -134,3 +134,19 @@ test('MP3 audio passes through to RTMP, HTTP-FLV and HTTP-TS', async () => {
     p.kill();
   }
 });
+
+test('HTTPS serves the same media and API with a self-signed certificate kept in DATA_DIR/certs', async () => {
+  const { get } = await import('node:https');
+  const { existsSync } = await import('node:fs');
+  const body = await new Promise<string>((resolve, reject) => {
+    get(`https://127.0.0.1:${server.app.httpsPort}/api/v1/versions`, { rejectUnauthorized: false }, (res) => {
+      let b = '';
+      res.on('data', (d: Buffer) => (b += d.toString()));
+      res.on('end', () => resolve(b));
+    }).on('error', reject);
+  });
+  assert.match(body, /"code":0/);
+  assert.ok(existsSync(join(server.dataDir, 'certs', 'cert.pem')));
+  const p = await probe(`https://127.0.0.1:${server.app.httpsPort}/live/${name}.flv`, ['-tls_verify', '0']);
+  assert.equal(summarize(p.streams), 'aac, h264 320x240');
+});
