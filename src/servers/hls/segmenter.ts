@@ -5,6 +5,9 @@ import { TsMuxer } from '../../codecs/mpegts/mux.js';
 import { buildMediaPlaylist } from '../../codecs/m3u8.js';
 import type { FrameSink } from '../../hub/stream.js';
 
+/** a segment in progress larger than this (no keyframe for far too long) is dropped */
+const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
+
 export interface HlsSegment {
   seq: number;
   /** seconds */
@@ -85,6 +88,13 @@ export class HlsSegmenter implements FrameSink {
     if (b) {
       this.parts.push(b);
       this.partBytes += b.length;
+      if (this.partBytes > MAX_SEGMENT_BYTES) {
+        // No keyframe for far too long: drop the segment in progress and wait for one (memory stays bounded).
+        this.parts = [];
+        this.partBytes = 0;
+        this.startDts = -1;
+        this.discontinuityNext = true;
+      }
     }
     this.lastDts = Math.max(this.lastDts, f.dts);
   }
