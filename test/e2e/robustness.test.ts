@@ -132,6 +132,19 @@ test('a truncated AMF0 command is refused', async () => {
   await othersGoOn();
 });
 
+test('random chunk streams after a good handshake close only their connections', async () => {
+  const sockets = await Promise.all(Array.from({ length: 30 }, () => handshaken()));
+  for (const [i, s] of sockets.entries()) {
+    // Half start with a plausible type 0 header on csid 3, then garbage.
+    const head = i % 2 === 0 ? chunk0(20, randomBytes(50), 50 + (i * 97) % 5000, 3) : Buffer.alloc(0);
+    s.write(Buffer.concat([head, randomBytes(2000 + i * 100)]));
+  }
+  const closed = await Promise.all(sockets.map((s) => closedWithin(s, 25000)));
+  // Every one is closed (a protocol error, or the idle timeout for those still waiting for bytes).
+  assert.equal(closed.filter(Boolean).length, sockets.length);
+  await othersGoOn();
+});
+
 test('publishing without a stream name is refused with a clear status', async () => {
   const c = new RtmpClient({ timeoutMs: 5000 });
   await c.connect(`${server.rtmp}/live/x`);
