@@ -166,16 +166,20 @@ export interface Target {
 /** Orchestrator -> load client. */
 export type ClientCommand =
   | { cmd: 'add'; id: number; n: number; stalled?: boolean }
-  | { cmd: 'window-start'; id: number }
+  | { cmd: 'window-start'; id: number; seconds: number }
   | { cmd: 'window-end'; id: number }
   | { cmd: 'probe'; id: number; count: number; gapMs: number }
   | { cmd: 'close-all'; id: number }
+  | { cmd: 'close-stalled'; id: number }
   | { cmd: 'exit'; id: number };
 
 /** Per viewer, per keyframe received in the window: ts, payload bytes before it, arrival (wall ms), latency ms (or -1). */
 export interface ViewerWindow {
   keys: number[];
   bytes: number;
+  /** mean latency (ms) of the stamped frames in the first and second half of the window; -1 if none */
+  lat1: number;
+  lat2: number;
 }
 
 export interface WindowReport {
@@ -204,8 +208,4 @@ export interface ClientReply {
 export interface KeysMessage {
   type: 'keys';
   keys: [number, number][];
-}
-
-export function keysPerSecond(source: { durationMs: number }, keys: number): number {
-  return keys / (source.durationMs / 1000);
 }

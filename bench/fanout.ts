@@ -3,13 +3,14 @@
 // publisher and load clients on the other core. Writes bench/results/<date>.json and .md, and the README's
 // benchmark table. `npm run bench` (quick, a few minutes) or `npm run bench -- --full`; --help for options.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeWindow, type StepViewers } from './analyze.js';
 import {
   RESULTS_DIR,
+  ROOT,
   TICKS_PER_SECOND,
   WORK_DIR,
   cpuTicks,
@@ -27,7 +28,7 @@ import {
 import { measureHls, type HlsResult } from './hls-probe.js';
 import { LoadClient, startPublisher, startServer, type Publisher, type ServerKind, type ServerUnderTest } from './procs.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
-import { computeMetrics, renderMarkdown, updateReadme } from './report.js';
+import { computeMetrics, renderMarkdown, updateReadme, type Out } from './report.js';
 import { ensureSource, type SourceInfo } from './source.js';
 
 export interface Options {
@@ -44,7 +45,10 @@ export interface Options {
   only: string[] | null;
   profile: boolean;
   readme: boolean;
+  /** M7: stall 5% more viewers after the step of this many viewers */
   stallN: number;
+  /** M7: seconds the kernel's socket buffers take to fill before the server's own queues do */
+  stallFillS: number;
   /** full mode: RSS per viewer is read this long after the step's viewers joined */
   rssAgeS: number;
   rssStep: number;
@@ -55,12 +59,13 @@ const HELP = `npm run bench [-- options]
   --steps 100,400    viewer counts of each ramp (quick default 100,400,1000)
   --window S         measurement window per step, seconds (quick 10, full 30)
   --only a,b         run only these runs (ids: ours-flv nms-flv ours-rtmp nms-rtmp ours-flv-mw0
-                     ours-rtmp-mw0 floor-350 floor-40 stall-ours stall-nms)
+                     ours-rtmp-mw0 ours-flv-mw40 floor-350 floor-40); results then go to bench/work/results/
   --profile          only profile this server (node --cpu-prof) at N=1000 (or --steps), HTTP-FLV and RTMP;
                      --mw MS sets its MW_LATENCY; profiles are kept in bench/work/prof/
   --clients K        load client processes (default 2)
   --server-cpu C     core(s) for the server under test (default 0); --client-cpu C for the rest (default 1)
-  --no-readme        do not rewrite the README table`;
+  --no-readme        do not rewrite the README table
+  --render FILE      write the markdown and the README table again from a results JSON`;
 
 function parseOptions(argv: string[]): Options {
   const get = (name: string) => {
@@ -79,14 +84,15 @@ function parseOptions(argv: string[]): Options {
     stepsGiven: get('--steps') !== undefined,
     mwMs: get('--mw') !== undefined ? Number(get('--mw')) : null,
     windowS: Number(get('--window') ?? (full ? 30 : 10)),
-    settleS: full ? 5 : 3,
+    settleS: full ? 5 : 2,
     clients: Number(get('--clients') ?? 2),
     serverCpu: get('--server-cpu') ?? '0',
     clientCpu: get('--client-cpu') ?? '1',
     only: get('--only')?.split(',') ?? null,
     profile: argv.includes('--profile'),
     readme: !argv.includes('--no-readme'),
-    stallN: full ? 1000 : 400,
+    stallN: 1000,
+    stallFillS: 30,
     rssAgeS: 60,
     rssStep: 1000,
   };
@@ -134,7 +140,10 @@ export interface StallResult {
   before: { rssKb: number; viewers: StepViewers };
   after: { rssKb: number; viewers: StepViewers }[];
   rssGrowthMb: number;
-  lastWindowGrowthMb: number;
+  /** RSS trend over the last two windows, MB per minute */
+  rssSlopeMbPerMin: number;
+  /** [seconds since the stall began, RSS MB] once a second */
+  rssSamples: [number, number][];
   holds: boolean;
   why: string;
 }
@@ -160,16 +169,15 @@ function specs(o: Options): RunSpec[] {
   }
   const s = o.steps;
   const all: RunSpec[] = [
-    { id: 'ours-flv', label: 'this server, HTTP-FLV, MW_LATENCY=350', kind: 'ours', proto: 'flv', mwMs: 350, steps: s, probes: true, hls: true },
-    { id: 'nms-flv', label: 'node-media-server, HTTP-FLV', kind: 'nms', proto: 'flv', mwMs: 0, steps: s, probes: true },
+    { id: 'ours-flv', label: 'this server, HTTP-FLV, MW_LATENCY=350', kind: 'ours', proto: 'flv', mwMs: 350, steps: s, probes: true, hls: true, stall: true },
+    { id: 'nms-flv', label: 'node-media-server, HTTP-FLV', kind: 'nms', proto: 'flv', mwMs: 0, steps: s, probes: true, stall: true },
     { id: 'ours-rtmp', label: 'this server, RTMP, MW_LATENCY=350', kind: 'ours', proto: 'rtmp', mwMs: 350, steps: s, probes: true },
     { id: 'nms-rtmp', label: 'node-media-server, RTMP', kind: 'nms', proto: 'rtmp', mwMs: 0, steps: s, probes: true },
     { id: 'ours-flv-mw0', label: 'this server, HTTP-FLV, MW_LATENCY=0', kind: 'ours', proto: 'flv', mwMs: 0, steps: s, probes: true },
     { id: 'ours-rtmp-mw0', label: 'this server, RTMP, MW_LATENCY=0', kind: 'ours', proto: 'rtmp', mwMs: 0, steps: s },
+    { id: 'ours-flv-mw40', label: 'this server, HTTP-FLV, MW_LATENCY=40 (one video frame)', kind: 'ours', proto: 'flv', mwMs: 40, steps: s },
     { id: 'floor-350', label: 'ideal fan-out, HTTP-FLV, 350 ms writes', kind: 'floor', proto: 'flv', mwMs: 350, steps: s },
     { id: 'floor-40', label: 'ideal fan-out, HTTP-FLV, 40 ms writes', kind: 'floor', proto: 'flv', mwMs: 40, steps: s },
-    { id: 'stall-ours', label: 'this server, HTTP-FLV, 5% of viewers stop reading', kind: 'ours', proto: 'flv', mwMs: 350, steps: [o.stallN], stall: true },
-    { id: 'stall-nms', label: 'node-media-server, HTTP-FLV, 5% of viewers stop reading', kind: 'nms', proto: 'flv', mwMs: 0, steps: [o.stallN], stall: true },
   ];
   return o.only ? all.filter((r) => o.only!.includes(r.id)) : all;
 }
@@ -219,7 +227,7 @@ class Bench {
     const c0 = cpuTimes(pid);
     const t0 = performance.now();
     const fromUs = Number(process.hrtime.bigint() / 1000n);
-    await Promise.all(clients.map((c) => c.send('window-start', {})));
+    await Promise.all(clients.map((c) => c.send('window-start', { seconds })));
     await sleep(seconds * 1000);
     const ends = await Promise.all(clients.map((c) => c.send('window-end', {})));
     const c1 = cpuTimes(pid);
@@ -267,8 +275,8 @@ class Bench {
 
       // publisher only: the server's idle cost and memory
       const c0 = cpuTicks(s.pid);
-      await sleep(5000);
-      result.baseline = { cpuPct: round(((cpuTicks(s.pid) - c0) / TICKS_PER_SECOND / 5) * 100, 2)!, rssKb: rssKb(s.pid) };
+      await sleep(4000);
+      result.baseline = { cpuPct: round(((cpuTicks(s.pid) - c0) / TICKS_PER_SECOND / 4) * 100, 2)!, rssKb: rssKb(s.pid) };
       if (spec.hls) {
         result.m6 = await measureHls(s.httpPort, 'live', 'bench', o.full ? 15 : 9);
         log(`  M6 HLS: ${result.m6.segments} segments, delay p50 ${result.m6.p50} ms, max ${result.m6.max} ms`);
@@ -313,7 +321,7 @@ class Bench {
         result.steps.push(step);
         log(
           `  N=${have}: server CPU ${step.cpuPct}% (sys ${step.sysPct}%; ${step.cpuPer100}/100 viewers), RSS ${(rss / 1024).toFixed(0)} MB, ` +
-            `viewers OK ${viewers.okPct}% (min delivered ${viewers.deliveredMin}), latency p50 ${viewers.latency.p50} p95 ${viewers.latency.p95} ms, ` +
+            `viewers OK ${viewers.okPct}% (min delivered ${viewers.deliveredMin}, ${viewers.behind} behind, ${viewers.starved} starved), latency p50 ${viewers.latency.p50} p95 ${viewers.latency.p95} ms, ` +
             `clients ${step.clientCpuPct}% (core ${step.clientCoreBusyPct}%)`,
         );
         if (spec.probes && result.m5 === undefined) {
@@ -322,9 +330,9 @@ class Bench {
           result.m5 = { protoMs: ms, p50: round(quantileOf(ms, 0.5), 1), max: ms.length ? Math.max(...ms) : null };
           log(`  M5 time to first keyframe: ${ms.join(', ')} ms`);
         }
-        if (spec.stall) result.m7 = await this.stall(s, clients, step, keys);
+        if (spec.stall && n === o.stallN) result.m7 = await this.stall(s, clients, step, keys);
         const failedStep = step.cpuPct > 80 || viewers.okPct < 100;
-        if (o.full && failedStep && !spec.stall) {
+        if (o.full && failedStep) {
           log(`  stops here (CPU over 80% or a viewer below 98% of the stream)`);
           break;
         }
@@ -349,19 +357,33 @@ class Bench {
   private async stall(s: ServerUnderTest, clients: LoadClient[], before: StepResult, keys: () => Promise<[number, number][]>): Promise<StallResult> {
     const k = Math.max(1, Math.round(before.n * 0.05));
     await Promise.all(split(k, clients.length).map((x, i) => (x > 0 ? clients[i]!.send('add', { n: x, stalled: true }) : null)));
+    const t0 = Date.now();
+    const samples: [number, number][] = [];
+    const sampler = setInterval(() => samples.push([(Date.now() - t0) / 1000, rssKb(s.pid) / 1024]), 1000);
     const after: StallResult['after'] = [];
-    for (let i = 0; i < 3; i++) {
-      const w = await this.window(s.pid, clients, this.o.windowS);
-      after.push({ rssKb: rssKb(s.pid), viewers: analyzeWindow(w.reports, await keys(), w.seconds) });
-      log(`  stalled ${k}: window ${i + 1}: RSS ${(after[i]!.rssKb / 1024).toFixed(0)} MB, others OK ${after[i]!.viewers.okPct}%, latency p50 ${after[i]!.viewers.latency.p50} p95 ${after[i]!.viewers.latency.p95} ms`);
+    const windows = 3;
+    try {
+      // A connection that is not read first fills the kernel's buffers (about 4 MB here: ~30 s of this stream);
+      // only then do the server's own queues grow.
+      log(`  ${k} viewers stopped reading; ${this.o.stallFillS} s for the kernel's socket buffers to fill`);
+      await sleep(this.o.stallFillS * 1000);
+      for (let i = 0; i < windows; i++) {
+        const w = await this.window(s.pid, clients, this.o.windowS);
+        after.push({ rssKb: rssKb(s.pid), viewers: analyzeWindow(w.reports, await keys(), w.seconds) });
+        log(`  stalled ${k}: window ${i + 1}: RSS ${(after[i]!.rssKb / 1024).toFixed(0)} MB, others OK ${after[i]!.viewers.okPct}%, latency p50 ${after[i]!.viewers.latency.p50} p95 ${after[i]!.viewers.latency.p95} ms`);
+      }
+    } finally {
+      clearInterval(sampler);
+      await Promise.all(clients.map((c) => c.send('close-stalled', {})));
     }
+    // RSS trend over the last two windows (the first one lets a bounded queue fill up), MB per minute
+    const from = (Date.now() - t0) / 1000 - 2 * this.o.windowS;
+    const slope = slopePerMinute(samples.filter(([t]) => t >= from));
     const last = after[after.length - 1]!;
-    const rssGrowthMb = round((last.rssKb - before.rssKb) / 1024, 1)!;
-    const lastWindowGrowthMb = round((last.rssKb - after[after.length - 2]!.rssKb) / 1024, 1)!;
     const p0 = before.viewers.latency.p50 ?? 0;
     const p1 = last.viewers.latency.p50 ?? Infinity;
     const reasons: string[] = [];
-    if (lastWindowGrowthMb > 8) reasons.push(`RSS still growing (${lastWindowGrowthMb} MB in the last window)`);
+    if (slope > 1) reasons.push(`RSS still growing at ${round(slope, 1)} MB/min`);
     if (last.viewers.okPct < 99) reasons.push(`only ${last.viewers.okPct}% of the other viewers got >= 98% of the stream`);
     if (p1 > Math.max(p0 * 1.2, p0 + 25)) reasons.push(`others' latency p50 went from ${p0} to ${p1} ms`);
     return {
@@ -369,22 +391,50 @@ class Bench {
       stalled: k,
       before: { rssKb: before.rssKb, viewers: before.viewers },
       after,
-      rssGrowthMb,
-      lastWindowGrowthMb,
+      rssGrowthMb: round((last.rssKb - before.rssKb) / 1024, 1)!,
+      rssSlopeMbPerMin: round(slope, 2)!,
+      rssSamples: samples.map(([t, mb]) => [round(t, 0)!, round(mb, 1)!]),
       holds: reasons.length === 0,
       why: reasons.join('; ') || 'RSS levels off, the others keep their bitrate and latency',
     };
   }
 }
 
+/** Least-squares slope of [seconds, MB] samples, in MB per minute. */
+function slopePerMinute(pts: [number, number][]): number {
+  if (pts.length < 2) return 0;
+  const n = pts.length;
+  const mx = pts.reduce((a, p) => a + p[0], 0) / n;
+  const my = pts.reduce((a, p) => a + p[1], 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of pts) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den > 0 ? (num / den) * 60 : 0;
+}
+
 function stampName(d: Date): string {
   return d.toISOString().replace(/:/g, '-').replace(/\..*$/, '');
+}
+
+/** `--render FILE.json`: the markdown (and README table) again from a results file, without measuring. */
+function render(file: string, readme: boolean): void {
+  const out = JSON.parse(readFileSync(file, 'utf8')) as Out;
+  out.metrics = computeMetrics(out.runs, out.options);
+  writeFileSync(file, JSON.stringify(out, null, 2));
+  const md = renderMarkdown(out);
+  writeFileSync(file.replace(/\.json$/, '.md'), md);
+  console.log(md);
+  if (readme && out.mode !== 'profile' && !out.options.only) updateReadme(md, relative(ROOT, file));
 }
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const o = parseOptions(argv);
-  mkdirSync(RESULTS_DIR, { recursive: true });
+  const again = argv.indexOf('--render');
+  if (again >= 0) return render(resolve(argv[again + 1] ?? ''), o.readme);
   const source = ensureSource(log);
   log(`source ${source.path}: ${source.kbps.toFixed(0)} kbit/s payload, ${source.fps} fps, ${source.keyframes} keyframes in ${source.durationMs} ms`);
   const bench = new Bench(o, source);
@@ -400,11 +450,14 @@ async function main(): Promise<void> {
     runs: bench.results,
     metrics: computeMetrics(bench.results, o),
   };
-  const name = stampName(started) + (o.profile ? '-profile' : '');
-  const jsonPath = join(RESULTS_DIR, `${name}.json`);
+  const name = stampName(started) + (o.profile ? '-profile' : o.full ? '-full' : '');
+  // a partial run (--only) is kept out of the repository's results
+  const dir = o.only ? join(WORK_DIR, 'results') : RESULTS_DIR;
+  mkdirSync(dir, { recursive: true });
+  const jsonPath = join(dir, `${name}.json`);
   writeFileSync(jsonPath, JSON.stringify(out, null, 2));
   const md = renderMarkdown(out);
-  writeFileSync(join(RESULTS_DIR, `${name}.md`), md);
+  writeFileSync(join(dir, `${name}.md`), md);
   console.log(md);
   log(`wrote ${jsonPath} and ${name}.md`);
   if (o.readme && !o.profile && !o.only) {

@@ -32,6 +32,8 @@ const CONNECT_TIMEOUT_MS = 15000;
 /** Process-wide measurement state. */
 const state = {
   window: false,
+  /** wall ms at the middle of the window */
+  half: 0,
   hist: new Histogram(),
   closed: 0,
 };
@@ -42,6 +44,11 @@ abstract class Viewer {
   /** per keyframe in the window: ts, payload before it, arrival wall ms, latency ms or -1 */
   keys: number[] = [];
   windowBytes0 = 0;
+  /** latency sums and counts of stamped frames in the first and second half of the window */
+  lat1 = 0;
+  n1 = 0;
+  lat2 = 0;
+  n2 = 0;
   stalled = false;
   /** the stall viewer pauses at its first media bytes */
   stallOnMedia = false;
@@ -57,14 +64,6 @@ abstract class Viewer {
   protected now = 0;
 
   constructor(readonly sock: Socket) {
-    sock.on('data', (d: Buffer) => {
-      this.now = wallNow();
-      try {
-        this.onData(d);
-      } catch (e) {
-        this.fail((e as Error).message);
-      }
-    });
     sock.on('error', (e) => this.fail(e.message));
     sock.on('close', () => {
       if (!this.dead) {
@@ -80,6 +79,17 @@ abstract class Viewer {
   }
 
   protected abstract onData(d: Buffer): void;
+
+  /** Bytes read into the process-wide read buffer (valid only during this call). */
+  onRead(buf: Buffer, n: number): boolean {
+    this.now = wallNow();
+    try {
+      this.onData(buf.subarray(0, n));
+    } catch (e) {
+      this.fail((e as Error).message);
+    }
+    return !this.stalled;
+  }
 
   protected started(): void {
     this.playing = true;
@@ -111,7 +121,16 @@ abstract class Viewer {
       const st = readStamp(c, STAMP_HEX_OFFSET);
       if (st === st) {
         lat = this.now - st;
-        if (state.window && !this.stalled) state.hist.add(lat);
+        if (state.window && !this.stalled) {
+          state.hist.add(lat);
+          if (this.now < state.half) {
+            this.lat1 += lat;
+            this.n1++;
+          } else {
+            this.lat2 += lat;
+            this.n2++;
+          }
+        }
       }
     }
     if (key) {
@@ -509,10 +528,18 @@ class RtmpViewer extends Viewer {
 
 const viewers: Viewer[] = [];
 
+/** One read buffer for every socket: reads are handled synchronously and nothing keeps a view of it. */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+
 function open(stallOnMedia: boolean): Viewer {
-  const sock = connect({ host: target.host, port: target.port });
+  let v: Viewer | null = null;
+  const sock = connect({
+    host: target.host,
+    port: target.port,
+    onread: { buffer: READ_BUFFER, callback: (n: number, buf: Buffer) => (v ? v.onRead(buf, n) : true) },
+  });
   sock.setNoDelay(true);
-  const v = target.proto === 'flv' ? new FlvViewer(sock) : new RtmpViewer(sock);
+  v = target.proto === 'flv' ? new FlvViewer(sock) : new RtmpViewer(sock);
   v.stallOnMedia = stallOnMedia;
   return v;
 }
@@ -552,12 +579,14 @@ async function add(n: number, stalled: boolean): Promise<{ connected: number; fa
 let cpu0 = process.cpuUsage();
 let wall0 = 0;
 
-function windowStart(): void {
+function windowStart(seconds: number): void {
   state.window = true;
+  state.half = wallNow() + (seconds * 1000) / 2;
   state.hist.reset();
   for (const v of viewers) {
     v.keys = [];
     v.windowBytes0 = v.payload;
+    v.lat1 = v.n1 = v.lat2 = v.n2 = 0;
   }
   cpu0 = process.cpuUsage();
   wall0 = performance.now();
@@ -574,7 +603,12 @@ function windowEnd(): ClientReply['window'] {
       stalled++;
       continue;
     }
-    out.push({ keys: v.dead ? [] : v.keys, bytes: v.payload - v.windowBytes0 });
+    out.push({
+      keys: v.dead ? [] : v.keys,
+      bytes: v.payload - v.windowBytes0,
+      lat1: v.n1 ? v.lat1 / v.n1 : -1,
+      lat2: v.n2 ? v.lat2 / v.n2 : -1,
+    });
   }
   return {
     viewers: out,
@@ -618,7 +652,7 @@ process.on('message', (m: ClientCommand) => {
       );
       return;
     case 'window-start':
-      windowStart();
+      windowStart(m.seconds);
       reply({ ok: true });
       return;
     case 'window-end':
@@ -630,6 +664,16 @@ process.on('message', (m: ClientCommand) => {
     case 'close-all':
       for (const v of viewers.splice(0)) v.sock.destroy();
       state.closed = 0;
+      reply({ ok: true });
+      return;
+    case 'close-stalled':
+      for (let i = viewers.length - 1; i >= 0; i--) {
+        const v = viewers[i]!;
+        if (!v.stallOnMedia) continue;
+        v.dead = true; // not counted as a viewer the server dropped
+        v.sock.destroy();
+        viewers.splice(i, 1);
+      }
       reply({ ok: true });
       return;
     case 'exit':

@@ -23,11 +23,14 @@ export interface OutputFormat {
   createMuxer(ctx: MuxContext): FormatMuxer;
 }
 
-/** Where a viewer's bytes go: a net.Socket or an http.ServerResponse. */
+/** Where a viewer's bytes go: a net.Socket or an HTTP stream sink. */
 export interface ByteSink {
   /** bytes accepted by write() but not yet handed to the kernel */
   readonly writableLength: number;
   write(buf: Buffer): unknown;
+  /** hold writes until uncork() and then hand them to the kernel at once (net.Socket has both) */
+  cork?(): void;
+  uncork?(): void;
 }
 
 /** One viewer of one format. Counters are read by the APIs. */
@@ -40,6 +43,8 @@ export class Viewer {
   skip = 0;
   /** set on a drop: resend the sequence headers before the next keyframe */
   needHeaders = false;
+  /** its sink is corked until the end of this tick (writes without merged writes) */
+  corked = false;
 
   constructor(
     readonly client: Client,
@@ -74,6 +79,8 @@ export class Channel {
   private pendingBytes = 0;
   private keyOffsets: number[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** viewers corked during this tick, uncorked together on the next tick */
+  private corked: Viewer[] = [];
   /** frames serialized, for stats */
   frames = 0;
 
@@ -154,6 +161,7 @@ export class Channel {
 
   removeViewer(v: Viewer): void {
     this.viewers.delete(v);
+    this.release(v);
   }
 
   /** Writes the pending batch: one write per viewer, the same Buffer for all who are caught up. */
@@ -197,8 +205,29 @@ export class Channel {
         }
       }
       if (start >= batch.length) continue;
+      if (this.opts.mwLatencyMs <= 0) this.cork(v);
       v.send(start === 0 ? batch : batch.subarray(start));
     }
+  }
+
+  /**
+   * Without merged writes every frame is flushed as it comes, but the frames that arrive in the same tick
+   * (one read from the publisher often holds an audio and a video frame) still reach each viewer's kernel
+   * buffer in one syscall: its sink is corked for the rest of the tick. No frame waits for a later one.
+   */
+  private cork(v: Viewer): void {
+    if (v.corked || !v.sink.cork) return;
+    v.sink.cork();
+    v.corked = true;
+    if (this.corked.length === 0) process.nextTick(uncorkAll, this.corked);
+    this.corked.push(v);
+  }
+
+  /** Uncorks a viewer now (it is leaving, or its connection is being ended). */
+  release(v: Viewer): void {
+    if (!v.corked) return;
+    v.corked = false;
+    v.sink.uncork?.();
   }
 
   /** Stops the flush timer and forgets queued bytes; viewers are ended by the stream. */
@@ -213,5 +242,15 @@ export class Channel {
 
   get cachedBytes(): number {
     return this.gopBytes + this.pendingBytes;
+  }
+}
+
+function uncorkAll(list: Viewer[]): void {
+  // the array is the channel's own: emptied in place so the next tick's corks start a new round
+  const vs = list.splice(0);
+  for (const v of vs) {
+    if (!v.corked) continue;
+    v.corked = false;
+    v.sink.uncork?.();
   }
 }

@@ -8,6 +8,7 @@ import type { Hub } from '../../hub/hub.js';
 import type { OutputFormat } from '../../hub/channel.js';
 import { parseHttpStreamPath, streamKey, streamPath, type StreamUrl } from '../../hub/stream-url.js';
 import type { HlsServer } from '../hls/hls.js';
+import { HttpStreamSink } from './chunked-sink.js';
 import { flvFormat } from './flv-format.js';
 import { tsFormat } from './ts-format.js';
 
@@ -135,8 +136,12 @@ export class HttpMediaHandler {
     req.socket.setNoDelay(true);
     hub.clients.add(client);
     log.info({ event: 'play', url: `${url.vhost}${streamPath(url)}`, proto: type }, 'http play start');
+    // The head goes out now; the body bypasses res.write (see chunked-sink.ts) and res.end() writes the
+    // last chunk, so Node's response state stays right.
+    res.flushHeaders();
+    const sink = new HttpStreamSink(req.socket, res.chunkedEncoding);
     let ended = false;
-    const viewer = stream.addViewer(format, client, res, {
+    const viewer = stream.addViewer(format, client, sink, {
       onEnd: () => {
         ended = true;
         res.end();
