@@ -40,7 +40,7 @@ if (!existsSync(join(root, marker)) || mtime('package.json') > mtime(marker) || 
 // 2. Debian packages.
 const needs = [
   { pkg: 'ffmpeg', check: () => has('ffmpeg') && has('ffprobe'), for: ['start', 'test', 'bench'] },
-  { pkg: 'redis-server', check: () => has('redis-server'), for: ['start', 'test'] },
+  { pkg: 'redis-server', check: () => has('redis-server'), for: ['start', 'test', 'bench'] },
   { pkg: 'libsrt-openssl-dev', check: () => existsSync('/usr/include/srt/srt.h'), for: ['start', 'test', 'bench'] },
   { pkg: 'chromium', check: () => existsSync('/usr/bin/chromium'), for: ['test'] },
 ];
