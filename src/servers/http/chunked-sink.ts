@@ -8,22 +8,27 @@ import type { ByteSink } from '../../hub/channel.js';
 
 const CRLF = 0x0d0a;
 
-/** The last batch framed, and its framing: viewers are written one after another with the same batch. */
-let lastBody: Buffer | null = null;
-let lastChunk: Buffer | null = null;
+/**
+ * Frames bodies as HTTP/1.1 chunks, remembering the last one: viewers are written one after another with the
+ * same batch Buffer, so it is framed once per flush, not once per viewer. One per HTTP media handler.
+ */
+export class ChunkFramer {
+  private lastBody: Buffer | null = null;
+  private lastChunk: Buffer | null = null;
 
-/** `body` as one chunk: size in hex, CRLF, body, CRLF. Shared for consecutive calls with the same Buffer. */
-export function frameChunk(body: Buffer): Buffer {
-  if (body === lastBody && lastChunk) return lastChunk;
-  const size = body.length.toString(16);
-  const out = Buffer.allocUnsafe(size.length + 2 + body.length + 2);
-  out.write(size, 0, 'latin1');
-  out.writeUInt16BE(CRLF, size.length);
-  body.copy(out, size.length + 2);
-  out.writeUInt16BE(CRLF, out.length - 2);
-  lastBody = body;
-  lastChunk = out;
-  return out;
+  /** `body` as one chunk: size in hex, CRLF, body, CRLF. */
+  frame(body: Buffer): Buffer {
+    if (body === this.lastBody && this.lastChunk) return this.lastChunk;
+    const size = body.length.toString(16);
+    const out = Buffer.allocUnsafe(size.length + 2 + body.length + 2);
+    out.write(size, 0, 'latin1');
+    out.writeUInt16BE(CRLF, size.length);
+    body.copy(out, size.length + 2);
+    out.writeUInt16BE(CRLF, out.length - 2);
+    this.lastBody = body;
+    this.lastChunk = out;
+    return out;
+  }
 }
 
 export class HttpStreamSink implements ByteSink {
@@ -34,6 +39,7 @@ export class HttpStreamSink implements ByteSink {
   constructor(
     private readonly socket: Socket,
     private readonly chunked: boolean,
+    private readonly framer: ChunkFramer,
   ) {}
 
   get writableLength(): number {
@@ -50,6 +56,6 @@ export class HttpStreamSink implements ByteSink {
 
   write(buf: Buffer): boolean {
     if (this.socket.destroyed || buf.length === 0) return false;
-    return this.socket.write(this.chunked ? frameChunk(buf) : buf);
+    return this.socket.write(this.chunked ? this.framer.frame(buf) : buf);
   }
 }

@@ -8,7 +8,7 @@ import type { Hub } from '../../hub/hub.js';
 import type { OutputFormat } from '../../hub/channel.js';
 import { parseHttpStreamPath, streamKey, streamPath, type StreamUrl } from '../../hub/stream-url.js';
 import type { HlsServer } from '../hls/hls.js';
-import { HttpStreamSink } from './chunked-sink.js';
+import { ChunkFramer, HttpStreamSink } from './chunked-sink.js';
 import { flvFormat } from './flv-format.js';
 import { tsFormat } from './ts-format.js';
 
@@ -55,6 +55,8 @@ class HttpViewerClient implements Client {
 }
 
 export class HttpMediaHandler {
+  private readonly framer = new ChunkFramer();
+
   constructor(private readonly opts: HttpMediaOptions) {}
 
   /** Serves the request when it is a media URL; returns false to let the next handler try. */
@@ -139,7 +141,7 @@ export class HttpMediaHandler {
     // The head goes out now; the body bypasses res.write (see chunked-sink.ts) and res.end() writes the
     // last chunk, so Node's response state stays right.
     res.flushHeaders();
-    const sink = new HttpStreamSink(req.socket, res.chunkedEncoding);
+    const sink = new HttpStreamSink(req.socket, res.chunkedEncoding, this.framer);
     let ended = false;
     const viewer = stream.addViewer(format, client, sink, {
       onEnd: () => {
