@@ -3,85 +3,17 @@
 // temporary directory, and waiting for a recording to reach a state.
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config.js';
-import { startApp, type App } from '../../src/app.js';
 import type { RecordFile } from '../../src/control/jobs/dvr/artifact.js';
-import { TEST_BEARER, freePort, sleep, tempDir } from './helpers.js';
+import { freePort, sleep, startServer, tempDir, type TestServer } from './helpers.js';
 
-export interface RecordServer {
-  app: App;
-  http: string;
-  rtmp: string;
-  dataDir: string;
-  secret: string;
-  publishUrl(name: string, app?: string): string;
-  /** the server's log lines so far (JSON) */
-  logs(): Record<string, unknown>[];
-  api<T = unknown>(path: string, body?: unknown): Promise<{ status: number; code: number; data: T; message?: string }>;
+export interface RecordServer extends TestServer {
   files(): Promise<RecordFile[]>;
-  close(): Promise<void>;
 }
 
 /** Starts the real server in this process with a captured log (level info) and its own data directory. */
 export async function startRecordServer(env: Record<string, string> = {}, dataDir = tempDir('srs-node-dvr-')): Promise<RecordServer> {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) {
-        if (!l) continue;
-        try {
-          lines.push(JSON.parse(l) as Record<string, unknown>);
-        } catch {
-          /* not JSON */
-        }
-      }
-      cb();
-    },
-  });
-  const config = loadConfig({
-    HTTP_PORT: '0',
-    RTMP_PORT: '0',
-    RTC_PORT: '0', HTTPS_PORT: '0',
-    SRT_PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    SRS_PLATFORM_SECRET: TEST_BEARER,
-    LOG_LEVEL: 'info',
-    ...env,
-  });
-  const app = await startApp(config, { logger: pino({ level: 'info' }, sink) });
-  const http = `http://127.0.0.1:${app.httpPort}`;
-  const rtmp = `rtmp://127.0.0.1:${app.rtmpPort}`;
-  const api = async <T,>(path: string, body: unknown = {}) => {
-    const r = await fetch(`${http}${path}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${TEST_BEARER}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const j = (await r.json()) as { code: number; data: T; message?: string };
-    return { status: r.status, code: j.code, data: j.data, message: j.message };
-  };
-  let secret = '';
-  try {
-    secret = (await api<{ publish: string }>('/terraform/v1/hooks/srs/secret/query')).data.publish;
-  } catch (e) {
-    await app.close();
-    throw e;
-  }
-  return {
-    app,
-    http,
-    rtmp,
-    dataDir,
-    secret,
-    publishUrl: (name, appName = 'live') => `${rtmp}/${appName}/${name}?secret=${secret}`,
-    logs: () => lines,
-    api,
-    files: async () => (await api<RecordFile[]>('/terraform/v1/hooks/record/files')).data,
-    close: () => app.close(),
-  };
+  const s = await startServer(env, { dataDir, captureLogs: true });
+  return { ...s, files: async () => (await s.api<RecordFile[]>('/terraform/v1/hooks/record/files')).data };
 }
 
 /** Waits until a recording of `stream` satisfies `pred`; returns it. */

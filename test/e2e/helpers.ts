@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { startApp, type App } from '../../src/app.js';
@@ -59,35 +60,72 @@ export interface TestServer {
   secret: string;
   /** rtmp://.../live/<name>?secret=<publish secret> */
   publishUrl(name: string, app?: string): string;
+  /** POSTs JSON to an API path with the bearer secret */
+  api<T = unknown>(path: string, body?: unknown): Promise<{ status: number; code: number; data: T; message?: string }>;
+  /** the server's log lines so far, when started with captureLogs */
+  logs(): Record<string, unknown>[];
   close(): Promise<void>;
 }
 
 export const TEST_BEARER = `srs-v2-${'7e57'.repeat(8)}`;
 
+export interface StartOptions {
+  /** the data directory (default: a new temp dir) */
+  dataDir?: string;
+  /** keep the log lines (level info) for logs() instead of printing warnings */
+  captureLogs?: boolean;
+}
+
 /** Starts the real server in this process on free ports with its own data directory. */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = tempDir('srs-node-data-');
+export async function startServer(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? tempDir('srs-node-data-');
+  const lines: Record<string, unknown>[] = [];
   const config = loadConfig({
     HTTP_PORT: '0',
     RTMP_PORT: '0',
-    RTC_PORT: '0', HTTPS_PORT: '0',
+    RTC_PORT: '0',
+    HTTPS_PORT: '0',
     SRT_PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     SRS_PLATFORM_SECRET: TEST_BEARER,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: opts.captureLogs ? 'info' : (process.env.TEST_LOG_LEVEL ?? 'warn'),
     ...env,
   });
-  const logger = pino({ level: config.logLevel });
+  const logger = opts.captureLogs
+    ? pino(
+        { level: 'info' },
+        new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            for (const l of chunk.toString().split('\n')) {
+              if (!l) continue;
+              try {
+                lines.push(JSON.parse(l) as Record<string, unknown>);
+              } catch {
+                /* not JSON */
+              }
+            }
+            cb();
+          },
+        }),
+      )
+    : pino({ level: config.logLevel });
   const app = await startApp(config, { logger });
   const http = `http://127.0.0.1:${app.httpPort}`;
   const rtmp = `rtmp://127.0.0.1:${app.rtmpPort}`;
   const bearer = config.platformSecret!;
+  const api = async <T,>(path: string, body: unknown = {}) => {
+    const r = await fetch(`${http}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const j = (await r.json()) as { code: number; data: T; message?: string };
+    return { status: r.status, code: j.code, data: j.data, message: j.message };
+  };
   let secret = '';
   try {
-    const r = await fetch(`${http}/terraform/v1/hooks/srs/secret/query`, { method: 'POST', headers: { Authorization: `Bearer ${bearer}` }, body: '{}' });
-    const j = (await r.json()) as { data?: { publish?: string } };
-    secret = j.data?.publish ?? '';
+    secret = (await api<{ publish: string }>('/terraform/v1/hooks/srs/secret/query')).data.publish;
   } catch (e) {
     await app.close();
     throw e;
@@ -100,6 +138,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     bearer,
     secret,
     publishUrl: (name, appName = 'live') => `${rtmp}/${appName}/${name}?secret=${secret}`,
+    api,
+    logs: () => lines,
     close: () => app.close(),
   };
 }
