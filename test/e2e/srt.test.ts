@@ -91,3 +91,19 @@ test('a wrong secret, a stream id naming no stream and a busy stream are refused
   const f0 = s.frames;
   await waitFor(() => s.frames > f0 + 25 && s.publisher === first, 5000, 'the publish to go on after junk');
 });
+
+test('H.265 over SRT comes out as hevc in HTTP-TS, HLS and the API', async () => {
+  const name = randomName('srthevc');
+  const p = run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=44100',
+    '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=25:min-keyint=25:log-level=error', '-c:a', 'aac', '-f', 'mpegts',
+    srtUrl(`#!::r=live/${name}?secret=${server.secret},m=publish`)]);
+  procs.push(p);
+  const s = await waitFor(() => server.app.hub.list().find((x) => x.url.stream === name && x.active && x.frames > 50), 25000, 'the H.265 publish');
+  assert.equal(s.video?.width, 320);
+  assert.equal(s.video?.height, 240);
+  await waitFor(async () => (await fetch(`${server.http}/live/${name}.m3u8`)).ok, 15000, 'HLS');
+  for (const url of [`${server.http}/live/${name}.ts`, `${server.http}/live/${name}.m3u8`]) {
+    assert.equal(summarize((await probe(url)).streams), 'aac, hevc 320x240', url);
+  }
+  p.kill();
+});
