@@ -2,11 +2,12 @@
 // reports the server's CPU (from /proc/<pid>/stat) and RSS (from /proc/<pid>/status).
 // Usage: node dist/bench/srt.js [--viewers 50] [--seconds 20]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
+import { cpuTicks, rssKb, sleep } from './common.js';
+import { freePort } from './procs.js';
 import { connectSrt, shutdownSrt, type SrtConnection } from '../native/srt/index.js';
 
 const arg = (name: string, def: number) => {
@@ -19,27 +20,6 @@ const BEARER = `srs-v2-${'be7c'.repeat(8)}`;
 const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
-}
-
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-srt-'));

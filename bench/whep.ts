@@ -6,12 +6,16 @@
 // Usage: node dist/bench/whep.js [--steps 25,50,100,150] [--seconds 15]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { cpuTicks, machineTicks, rssKb, sleep } from './common.js';
+import { freePort } from './procs.js';
+
+/** {busy, total} jiffies of one CPU from /proc/stat */
+const coreTicks = (core: number): { busy: number; total: number } => machineTicks().perCpu[core]!;
 
 const argOf = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,15 +31,6 @@ const killAll = () => children.forEach((c) => c.kill('SIGKILL'));
 process.on('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
 function freeUdpPort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
@@ -45,27 +40,6 @@ function freeUdpPort(): Promise<number> {
     });
   });
 }
-
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
-}
-
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
-
-/** {busy, total} jiffies of one CPU from /proc/stat */
-function coreTicks(core: number): { busy: number; total: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${core} `))!;
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.slice(0, 8).reduce((a, b) => a + b, 0); // user..steal (guest is counted in user)
-  const idle = v[3]! + v[4]!; // idle + iowait
-  return { busy: total - idle, total };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The viewer client child: sends commands, waits for the next JSON line. */
 class Client {
