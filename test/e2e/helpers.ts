@@ -1,52 +1,16 @@
 // Shared helpers for end-to-end tests: start the real server on free ports, run real ffmpeg/ffprobe, and
 // make sure every child process ends even when a test fails.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { sleep, tempDir, track } from '../support.js';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { startApp, type App } from '../../src/app.js';
 
-const children = new Set<ChildProcess>();
-const tempDirs: string[] = [];
-
-function killAll(): void {
-  for (const c of children) {
-    try {
-      c.kill('SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
-  children.clear();
-  for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-process.on('exit', killAll);
-
-export function tempDir(prefix = 'srs-node-test-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  tempDirs.push(d);
-  return d;
-}
+export { cleanupAll, freePort, sleep, tempDir } from '../support.js';
 
 export function randomName(prefix = 's'): string {
   return `${prefix}${Math.random().toString(36).slice(2, 10)}`;
-}
-
-/** A free TCP port (best effort: bind 0, read it, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface TestServer {
@@ -154,8 +118,7 @@ export interface Proc {
 
 /** Spawns a process that is killed when the test process exits. */
 export function run(cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
+  const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let err = '';
   const out: Buffer[] = [];
   child.stderr!.on('data', (d: Buffer) => {
@@ -164,14 +127,8 @@ export function run(cmd: string, args: string[]): Proc {
   });
   child.stdout!.on('data', (d: Buffer) => out.push(d));
   const exited = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    });
-    child.on('error', () => {
-      children.delete(child);
-      resolve(-1);
-    });
+    child.on('exit', (code) => resolve(code));
+    child.on('error', () => resolve(-1));
   });
   return {
     child,
@@ -249,9 +206,6 @@ export async function waitFor<T>(fn: () => T | Promise<T>, ms = 15000, what = 'c
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 export function summarize(streams: ProbeStream[]): string {
   return streams

@@ -1,11 +1,9 @@
 // Helpers for the control-plane tests: a real redis-server per test file (killed at the end even on failure),
 // the control plane in-process behind a real HTTP server on port 0, and a small HTTP client.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { freePort, sleep, tempDir, track } from '../../support.js';
 import { createServer as createHttpServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
-import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createConnection } from 'node:net';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../../src/control/index.js';
@@ -13,44 +11,7 @@ import type { Client, ClientType } from '../../../src/hub/client.js';
 import { Hub } from '../../../src/hub/hub.js';
 import type { StreamUrl } from '../../../src/hub/stream-url.js';
 
-const children = new Set<ChildProcess>();
-const dirs: string[] = [];
-
-/** Kills every child this file started and removes temp dirs (also runs on process exit). */
-export function cleanupAll(): void {
-  for (const c of children) {
-    try {
-      c.kill('SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  children.clear();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
-process.on('exit', cleanupAll);
-
-export function tempDir(prefix = 'srs-node-ctl-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(d);
-  return d;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { cleanupAll, freePort, sleep, tempDir } from '../../support.js';
 
 /** True when something answers PING at host:port. */
 export function redisPing(port: number): Promise<boolean> {
@@ -94,8 +55,7 @@ export async function startRedis(): Promise<TestRedis> {
     const c = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
       stdio: 'ignore',
     });
-    children.add(c);
-    c.on('exit', () => children.delete(c));
+    track(c);
     child = c;
     await waitFor(`redis-server on ${port}`, () => redisPing(port));
   };
