@@ -23,9 +23,3 @@ export interface MediaHooks {
   /** A publish ended (fire and forget). */
   onUnpublish(s: SessionInfo): void;
 }
-
-/** Allows everything: used when no control plane is wired (unit tests of a server). */
-export const openHooks: MediaHooks = {
-  onPublish: async () => null,
-  onUnpublish: () => {},
-};

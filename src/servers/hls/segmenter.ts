@@ -1,6 +1,6 @@
 // HLS for one stream (RFC 8216): a frame sink that cuts MPEG-TS segments on keyframes at the target
 // duration (SRS hls_fragment), keeps a sliding window in memory and renders the media playlist.
-import type { AudioCodec, Frame, VideoCodec } from '../../core/frame.js';
+import type { Frame } from '../../core/frame.js';
 import { TsMuxer } from '../../codecs/mpegts/mux.js';
 import { buildMediaPlaylist } from '../../codecs/m3u8.js';
 import type { FrameSink } from '../../hub/stream.js';
@@ -29,8 +29,8 @@ export interface SegmenterOptions {
 
 export class HlsSegmenter implements FrameSink {
   private readonly ts = new TsMuxer();
-  private video: VideoCodec | undefined;
-  private audio: AudioCodec | undefined;
+  /** a video sequence header was seen: audio frames are not segment boundaries */
+  private videoTrack = false;
   private readonly segments: HlsSegment[] = [];
   private parts: Buffer[] = [];
   private partBytes = 0;
@@ -58,23 +58,14 @@ export class HlsSegmenter implements FrameSink {
 
   onFrame(f: Frame): void {
     if (f.header) {
-      if (f.type === 'video' && this.video !== f.codec) this.video = f.codec as VideoCodec;
-      else if (f.type === 'audio' && this.audio !== f.codec) this.audio = f.codec as AudioCodec;
-      else {
-        this.ts.mux(f);
-        return;
-      }
-      this.ts.setTracks({ video: this.video, audio: this.audio });
+      // The TS muxer keeps the parameter sets and follows the tracks by itself.
       this.ts.mux(f);
+      if (f.type === 'video') this.videoTrack = true;
       return;
     }
     if (f.type === 'script') return;
-    if (f.type === 'audio' && this.audio === undefined) {
-      this.audio = f.codec as AudioCodec;
-      this.ts.setTracks({ video: this.video, audio: this.audio });
-    }
     if (f.type === 'video') this.hasVideo = true;
-    const boundary = f.type === 'video' ? f.keyframe : !this.hasVideo && this.video === undefined;
+    const boundary = f.type === 'video' ? f.keyframe : !this.hasVideo && !this.videoTrack;
     if (boundary) {
       if (this.startDts >= 0 && f.dts - this.startDts >= this.opts.fragment * 1000) this.cut(f.dts);
       if (this.startDts < 0) {
