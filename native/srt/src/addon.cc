@@ -19,12 +19,16 @@ namespace srtnative {
 
 namespace {
 
-// The listen callback runs on libsrt's receiver thread, before the handshake
-// completes. It only checks the syntax of "#!::" stream ids (SRT
-// AccessControl.md): a comma-separated list of key=value with non-empty keys.
-// Anything that needs application state is decided in JavaScript after accept.
-int CheckStreamIdSyntax(void* /*opaque*/, SRTSOCKET ns, int /*hs_version*/,
-                        const sockaddr* /*peer*/, const char* streamid) {
+// The listen callback runs on libsrt's receiver thread when a caller's
+// handshake reaches its conclusion, just before libsrt queues the new socket
+// for accept. It is installed on every listener, with the Reactor as opaque
+// (the reactor outlives every listener: Stop() closes them, and srt_close
+// removes a listener from the receiver queue before it returns). It wakes the
+// reactor, which sleeps while only listeners are subscribed, and optionally
+// checks the syntax of "#!::" stream ids (SRT AccessControl.md): a
+// comma-separated list of key=value with non-empty keys. Anything that needs
+// application state is decided in JavaScript after accept.
+int CheckStreamIdSyntax(SRTSOCKET ns, const char* streamid) {
   if (streamid == nullptr) return 0;
   const std::string sid(streamid);
   static const std::string kPrefix = "#!::";
@@ -41,6 +45,18 @@ int CheckStreamIdSyntax(void* /*opaque*/, SRTSOCKET ns, int /*hs_version*/,
   if (ok) return 0;
   srt_setrejectreason(ns, SRT_REJX_BAD_REQUEST);
   return -1;
+}
+
+int ListenHook(void* opaque, SRTSOCKET /*ns*/, int /*hs_version*/, const sockaddr* /*peer*/,
+               const char* /*streamid*/) {
+  static_cast<Reactor*>(opaque)->HandshakeComing();
+  return 0;
+}
+
+int ListenHookCheckingStreamId(void* opaque, SRTSOCKET ns, int /*hs_version*/, const sockaddr* /*peer*/,
+                               const char* streamid) {
+  static_cast<Reactor*>(opaque)->HandshakeComing();
+  return CheckStreamIdSyntax(ns, streamid);
 }
 
 struct LastError {
@@ -262,7 +278,10 @@ class SrtAddon : public Napi::Addon<SrtAddon> {
     SRTSOCKET fd = OwnFd(info);
     const int backlog = IntArg(info, 1, "backlog");
     const bool check = info.Length() > 2 && info[2].ToBoolean().Value();
-    if (check && srt_listen_callback(fd, &CheckStreamIdSyntax, nullptr) != 0) ThrowSrt(env, "srt_listen_callback");
+    // Always installed: it wakes the reactor (see ListenHook).
+    if (srt_listen_callback(fd, check ? &ListenHookCheckingStreamId : &ListenHook, &reactor_) != 0) {
+      ThrowSrt(env, "srt_listen_callback");
+    }
     if (srt_listen(fd, backlog) != 0) ThrowSrt(env, "srt_listen");
     std::string error;
     if (!reactor_.Watch(fd, true, &error)) throw Napi::Error::New(env, "listen: " + error);

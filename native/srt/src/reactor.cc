@@ -14,8 +14,17 @@ namespace srtnative {
 namespace {
 
 // uwait returns early on readiness; the timeout only bounds how long Stop()
-// waits for the thread to notice the stop flag.
+// waits for the thread to notice the stop flag. (libsrt's uwait itself wakes
+// every 10 ms, which is why a listener-only reactor does not sit in it.)
 constexpr int64_t kWaitMs = 100;
+// With only listeners subscribed the reactor sleeps on wake_cv_. The listen
+// callback wakes it when a handshake reaches its conclusion; the safety
+// timeout then looks once (uwait, no wait) for what came without the
+// callback, e.g. an HSv4 caller.
+constexpr auto kListenerSleep = std::chrono::milliseconds(1000);
+// After a wake (or any readiness) the reactor keeps polling in uwait this long,
+// so the accept that follows a handshake is picked up at once.
+constexpr auto kHotPeriod = std::chrono::seconds(3);
 constexpr int kMaxReady = 256;
 // Per socket per wake-up, so one busy publisher cannot starve the others.
 constexpr int kMaxMessagesPerWake = 4096;
@@ -113,10 +122,7 @@ void Reactor::Stop() {
     stop_ = true;
   }
   drained_cv_.notify_all();
-  {
-    std::lock_guard<std::mutex> lock(registry_mutex_);
-  }
-  registry_cv_.notify_all();
+  WakeRun(false);
   if (thread_.joinable()) thread_.join();
 
   std::unordered_map<SRTSOCKET, Kind> kinds;
@@ -124,6 +130,7 @@ void Reactor::Stop() {
     std::lock_guard<std::mutex> lock(registry_mutex_);
     kinds.swap(kinds_);
     subscribed_ = 0;
+    active_ = 0;
   }
   for (const auto& entry : kinds) {
     srt_epoll_remove_usock(eid_, entry.first);
@@ -168,9 +175,11 @@ bool Reactor::Watch(SRTSOCKET fd, bool listener, std::string* error) {
       return false;
     }
     it->second = listener ? Kind::kListener : Kind::kConnecting;
-    ++subscribed_;
+    CountSubscribed(it->second);
   }
-  registry_cv_.notify_all();
+  // A new listener: callers often come right away, so poll for a while (this
+  // also covers a caller whose handshake does not run the listen callback).
+  WakeRun(listener);
   return true;
 }
 
@@ -180,7 +189,7 @@ void Reactor::Unwatch(SRTSOCKET fd) {
   if (it == kinds_.end() || it->second == Kind::kIdle) return;
   if (it->second != Kind::kDead) {
     srt_epoll_remove_usock(eid_, fd);
-    --subscribed_;
+    CountUnsubscribed(it->second);
   }
   it->second = Kind::kIdle;
 }
@@ -191,7 +200,7 @@ void Reactor::Forget(SRTSOCKET fd) {
   if (it == kinds_.end()) return;
   if (it->second != Kind::kIdle && it->second != Kind::kDead) {
     srt_epoll_remove_usock(eid_, fd);
-    --subscribed_;
+    CountUnsubscribed(it->second);
   }
   kinds_.erase(it);
 }
@@ -208,25 +217,80 @@ std::vector<Event> Reactor::TakePending() {
   return out;
 }
 
+void Reactor::CountSubscribed(Kind kind) {
+  ++subscribed_;
+  if (kind == Kind::kConnecting || kind == Kind::kConnected) ++active_;
+}
+
+void Reactor::CountUnsubscribed(Kind kind) {
+  --subscribed_;
+  if (kind == Kind::kConnecting || kind == Kind::kConnected) --active_;
+}
+
+void Reactor::WakeRun(bool hot) {
+  {
+    // Taken after the state changed, so a reactor between its check and its
+    // wait cannot miss the notification.
+    std::lock_guard<std::mutex> lock(wake_mutex_);
+    if (hot) hot_requested_ = true;
+  }
+  wake_cv_.notify_all();
+}
+
+void Reactor::HandshakeComing() {
+  {
+    std::lock_guard<std::mutex> lock(wake_mutex_);
+    hot_requested_ = true;
+  }
+  wake_cv_.notify_one();
+}
+
 void Reactor::Run() {
+  using Clock = std::chrono::steady_clock;
   std::vector<SRT_EPOLL_EVENT> ready(kMaxReady);
+  Clock::time_point hot_until{};  // in the past
   while (!stop_) {
+    // 100: as always (uwait returns early on readiness); 0: one look after
+    // the listener-only safety timeout.
+    int64_t wait_ms = kWaitMs;
     {
-      // Nothing to wait for: sleep without waking up at all.
-      std::unique_lock<std::mutex> lock(registry_mutex_);
-      registry_cv_.wait(lock, [this] { return stop_.load() || subscribed_ > 0; });
+      // Lock order: wake_mutex_ only, no libsrt call inside.
+      std::unique_lock<std::mutex> lock(wake_mutex_);
+      for (;;) {
+        if (stop_) break;
+        if (subscribed_ == 0) {
+          // Nothing to wait for: sleep without waking up at all.
+          wake_cv_.wait(lock);
+          continue;
+        }
+        if (hot_requested_) {
+          hot_requested_ = false;
+          hot_until = Clock::now() + kHotPeriod;
+          break;
+        }
+        // Connecting or connected sockets: poll exactly as before.
+        if (active_ > 0) break;
+        // Only listeners: poll while hot, otherwise sleep.
+        if (Clock::now() < hot_until) break;
+        if (wake_cv_.wait_for(lock, kListenerSleep) == std::cv_status::timeout) {
+          wait_ms = 0;
+          break;
+        }
+      }
     }
     if (stop_) break;
-    int n = srt_epoll_uwait(eid_, ready.data(), kMaxReady, kWaitMs);
+    int n = srt_epoll_uwait(eid_, ready.data(), kMaxReady, wait_ms);
     if (n < 0) {
       // Not expected with a valid eid; back off instead of spinning.
       srt_clearlasterror();
-      std::unique_lock<std::mutex> lock(registry_mutex_);
-      registry_cv_.wait_for(lock, std::chrono::milliseconds(kWaitMs),
-                            [this] { return stop_.load(); });
+      std::unique_lock<std::mutex> lock(wake_mutex_);
+      wake_cv_.wait_for(lock, std::chrono::milliseconds(kWaitMs), [this] { return stop_.load(); });
       continue;
     }
     if (n == 0) continue;
+    // Something happened (an accept, possibly without the listen callback):
+    // keep polling for a while.
+    hot_until = Clock::now() + kHotPeriod;
     if (n > kMaxReady) n = kMaxReady;  // the rest stays ready (level-triggered)
     std::vector<Event> events;
     for (int i = 0; i < n; ++i) HandleReady(ready[i], &events);
@@ -248,7 +312,7 @@ void Reactor::MarkDead(SRTSOCKET fd) {
   if (it == kinds_.end() || it->second == Kind::kDead) return;
   if (it->second != Kind::kIdle) {
     srt_epoll_remove_usock(eid_, fd);
-    --subscribed_;
+    CountUnsubscribed(it->second);
   }
   it->second = Kind::kDead;
 }
@@ -365,7 +429,7 @@ void Reactor::AcceptAll(SRTSOCKET listener, std::vector<Event>* out) {
       int events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
       if (srt_epoll_add_usock(eid_, ns, &events) == 0) {
         kinds_[ns] = Kind::kConnected;
-        ++subscribed_;
+        CountSubscribed(Kind::kConnected);
         registered = true;
       }
     }

@@ -68,6 +68,12 @@ class Reactor {
   // a reactor thread that waits for room continue.
   std::vector<Event> TakePending();
 
+  // "A handshake is coming": called by the listen callback on libsrt's
+  // receiver thread. Takes only wake_mutex_, which the reactor never holds
+  // while calling into libsrt, and wakes a reactor that sleeps because only
+  // listeners are subscribed. Safe after Stop() (sets a flag nobody reads).
+  void HandshakeComing();
+
  private:
   enum class Kind { kIdle, kListener, kConnecting, kConnected, kDead };
 
@@ -79,6 +85,12 @@ class Reactor {
   void MarkDead(SRTSOCKET fd);
   bool KindOf(SRTSOCKET fd, Kind* kind);
   void Publish(std::vector<Event>&& events);
+  // Counters for a socket entering / leaving the epoll; registry_mutex_ held.
+  void CountSubscribed(Kind kind);
+  void CountUnsubscribed(Kind kind);
+  // After a counter went up or stop_ was set: wakes a sleeping reactor.
+  // `hot` also starts a polling period, as after a handshake.
+  void WakeRun(bool hot);
 
   WakeFn wake_;
   int eid_ = -1;
@@ -87,10 +99,22 @@ class Reactor {
   std::atomic<bool> stop_{false};
 
   // Registry: socket -> what the reactor should do with its readiness.
+  // libsrt is called with this mutex held (epoll add/remove), so the listen
+  // callback must never take it.
   std::mutex registry_mutex_;
-  std::condition_variable registry_cv_;  // wakes an idle reactor
   std::unordered_map<SRTSOCKET, Kind> kinds_;
-  int subscribed_ = 0;  // sockets in the epoll (listening/connecting/connected)
+  // Written under registry_mutex_, read by the sleeping reactor under
+  // wake_mutex_ (hence atomic). active_ counts connecting + connected, so
+  // subscribed_ - active_ is the number of listeners.
+  std::atomic<int> subscribed_{0};  // sockets in the epoll
+  std::atomic<int> active_{0};
+
+  // Where the reactor sleeps: with nothing subscribed (until a socket is), or
+  // with only listeners (until a handshake, a non-listener, or the safety
+  // timeout). Never held while calling libsrt.
+  std::mutex wake_mutex_;
+  std::condition_variable wake_cv_;
+  bool hot_requested_ = false;  // a handshake is coming: poll for a while
 
   // Batch not yet taken by JavaScript; at most one JS call is scheduled.
   std::mutex pending_mutex_;

@@ -377,6 +377,39 @@ describe('SRT process lifetime', { skip: noAddon }, () => {
     assert.equal(result.stderr, '');
   });
 
+  // With only a listener subscribed the reactor thread sleeps (up to 1 s at a
+  // time) and the listen callback wakes it when a handshake concludes; a
+  // caller in another process does not wake it any other way.
+  test('a caller that comes long after listen is accepted at once', async () => {
+    const { server, port } = await startServer();
+    await delay(6000);
+    let acceptedAt = 0;
+    const accepted = new Promise<SrtConnection>((resolve) =>
+      server.once('connection', (connection) => {
+        acceptedAt = Date.now();
+        resolve(connection);
+      }),
+    );
+    const script = `
+      import { connectSrt } from ${JSON.stringify(indexUrl)};
+      const client = await connectSrt('127.0.0.1', ${port}, { streamId: 'late-caller' });
+      console.log('connected at ' + Date.now());
+      client.on('close', () => process.exit(0));
+      setTimeout(() => process.exit(2), 10000).unref();
+    `;
+    const child = runScript(script, 15000);
+    const serverSide = await withTimeout(accepted, 10000, 'accept');
+    serverSide.close();
+    const result = await child;
+    assert.equal(result.code, 0, result.stderr);
+    const connectedAt = Number(/connected at (\d+)/.exec(result.stdout)?.[1]);
+    assert.ok(connectedAt > 0, result.stdout);
+    // Woken by the handshake: within a few ms of the caller's connect, not
+    // after the reactor's 1 s safety timeout.
+    assert.ok(acceptedAt - connectedAt < 250, `accepted ${acceptedAt - connectedAt} ms after the caller connected`);
+    server.close();
+  });
+
   test('an open listener keeps the process alive', async () => {
     const script = `
       import { SrtServer } from ${JSON.stringify(indexUrl)};
