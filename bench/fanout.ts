@@ -13,7 +13,6 @@ import {
   ROOT,
   TICKS_PER_SECOND,
   WORK_DIR,
-  cpuTicks,
   cpuTimes,
   machineTicks,
   quantileOf,
@@ -39,6 +38,8 @@ export interface Options {
   mwMs: number | null;
   windowS: number;
   settleS: number;
+  /** unmeasured time before the publisher-only window and again before the first step (JIT warm-up) */
+  warmupS: number;
   clients: number;
   serverCpu: string;
   clientCpu: string;
@@ -58,8 +59,10 @@ const HELP = `npm run bench [-- options]
   --full             longer windows (30 s), N ramps up to 8000 until the server fails, RSS read after 60 s
   --steps 100,400    viewer counts of each ramp (quick default 100,400,1000)
   --window S         measurement window per step, seconds (quick 10, full 30)
+  --warmup S         unmeasured seconds with the publisher only, and again with the first step's viewers,
+                     before measuring (quick 10, full 20): every server's JIT gets the same warm-up
   --only a,b         run only these runs (ids: ours-flv nms-flv ours-rtmp nms-rtmp ours-flv-mw0
-                     ours-rtmp-mw0 ours-flv-mw40 floor-350 floor-40); results then go to bench/work/results/
+                     ours-rtmp-mw0 ours-flv-mw40 floor-350 floor-40 floor-0); results then go to bench/work/results/
   --profile          only profile this server (node --cpu-prof) at N=1000 (or --steps), HTTP-FLV and RTMP;
                      --mw MS sets its MW_LATENCY; profiles are kept in bench/work/prof/
   --clients K        load client processes (default 2)
@@ -85,6 +88,7 @@ function parseOptions(argv: string[]): Options {
     mwMs: get('--mw') !== undefined ? Number(get('--mw')) : null,
     windowS: Number(get('--window') ?? (full ? 30 : 10)),
     settleS: full ? 5 : 2,
+    warmupS: Number(get('--warmup') ?? (full ? 20 : 10)),
     clients: Number(get('--clients') ?? 2),
     serverCpu: get('--server-cpu') ?? '0',
     clientCpu: get('--client-cpu') ?? '1',
@@ -150,7 +154,8 @@ export interface StallResult {
 
 export interface RunResult {
   spec: RunSpec;
-  baseline?: { cpuPct: number; rssKb: number };
+  /** publisher only (no viewers), after the warm-up, over one window */
+  baseline?: { cpuPct: number; sysPct?: number; rssKb: number };
   steps: StepResult[];
   m5?: { protoMs: number[]; p50: number | null; max: number | null };
   m6?: HlsResult;
@@ -178,6 +183,7 @@ function specs(o: Options): RunSpec[] {
     { id: 'ours-flv-mw40', label: 'this server, HTTP-FLV, MW_LATENCY=40 (one video frame)', kind: 'ours', proto: 'flv', mwMs: 40, steps: s },
     { id: 'floor-350', label: 'ideal fan-out, HTTP-FLV, 350 ms writes', kind: 'floor', proto: 'flv', mwMs: 350, steps: s },
     { id: 'floor-40', label: 'ideal fan-out, HTTP-FLV, 40 ms writes', kind: 'floor', proto: 'flv', mwMs: 40, steps: s },
+    { id: 'floor-0', label: 'ideal fan-out, HTTP-FLV, each tag written at its time', kind: 'floor', proto: 'flv', mwMs: 0, steps: s },
   ];
   return o.only ? all.filter((r) => o.only!.includes(r.id)) : all;
 }
@@ -273,14 +279,25 @@ class Bench {
       for (let i = 0; i < o.clients; i++) clients.push(new LoadClient(target));
       await Promise.all(clients.map((c) => c.ready));
 
-      // publisher only: the server's idle cost and memory
-      const c0 = cpuTicks(s.pid);
-      await sleep(4000);
-      result.baseline = { cpuPct: round(((cpuTicks(s.pid) - c0) / TICKS_PER_SECOND / 4) * 100, 2)!, rssKb: rssKb(s.pid) };
+      // warm-up with the publisher only (the HLS measurement, when this run has it, runs inside it)
+      const warm0 = Date.now();
       if (spec.hls) {
         result.m6 = await measureHls(s.httpPort, 'live', 'bench', o.full ? 15 : 9);
         log(`  M6 HLS: ${result.m6.segments} segments, delay p50 ${result.m6.p50} ms, max ${result.m6.max} ms`);
       }
+      await sleep(Math.max(0, o.warmupS * 1000 - (Date.now() - warm0)));
+      // publisher only: the server's cost of taking in the stream (and cutting HLS), and its memory
+      const b0 = cpuTimes(s.pid);
+      const bt0 = performance.now();
+      await sleep(o.windowS * 1000);
+      const b1 = cpuTimes(s.pid);
+      const bs = (performance.now() - bt0) / 1000;
+      result.baseline = {
+        cpuPct: round(((b1.user + b1.sys - b0.user - b0.sys) / TICKS_PER_SECOND / bs) * 100, 2)!,
+        sysPct: round(((b1.sys - b0.sys) / TICKS_PER_SECOND / bs) * 100, 2)!,
+        rssKb: rssKb(s.pid),
+      };
+      log(`  publisher only: server CPU ${result.baseline.cpuPct}% (sys ${result.baseline.sysPct}%), RSS ${(result.baseline.rssKb / 1024).toFixed(0)} MB`);
 
       let have = 0;
       for (const n of spec.steps) {
@@ -291,7 +308,7 @@ class Bench {
         const failed = replies.reduce((a, r) => a + (r.failed ?? 0), 0);
         have += connected;
         if (failed) log(`  ${failed} of ${add} viewers failed to start: ${replies.find((r) => r.error)?.error}`);
-        await sleep(o.settleS * 1000);
+        await sleep((o.settleS + (result.steps.length === 0 ? o.warmupS : 0)) * 1000);
         const w = await this.window(s.pid, clients, o.windowS);
         windows.push([w.fromUs, w.toUs]);
         const viewers = analyzeWindow(w.reports, await keys(), w.seconds);

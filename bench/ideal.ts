@@ -1,7 +1,8 @@
 // The "ideal fan-out" floor: the least work a Node process can do to serve N HTTP-FLV viewers. It reads the
 // source file itself (no publisher, no parsing of input), and every <interval> ms writes one prebuilt Buffer
 // (the tags now due, framed as one HTTP chunk) to every socket with socket.write, skipping a socket with more
-// than 2 MiB unsent. Nothing else: no per-viewer state, no GOP cache, no logging.
+// than 2 MiB unsent. Nothing else: no per-viewer state, no GOP cache, no logging. Interval 0 writes each tag
+// at its own time (tags due at the same millisecond together): the floor of a server without merged writes.
 // argv: <httpPort> <source.flv> <intervalMs>
 import { createServer, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ if (!portArg || !source || !intervalArg) {
   console.error('usage: ideal.js <httpPort> <source.flv> <intervalMs>');
   process.exit(2);
 }
-const interval = Math.max(1, Number(intervalArg));
+const interval = Math.max(0, Number(intervalArg));
 const QUEUE_BYTES = 2 * 1024 * 1024;
 
 const file = readFileSync(source);
@@ -77,11 +78,27 @@ function due(nowMs: number): Buffer | null {
   return parts.length ? chunk(Buffer.concat(parts)) : null;
 }
 
-setInterval(() => {
+function writeDue(): void {
   const buf = due(performance.now() - start);
   if (!buf) return;
   for (const s of sockets) if (s.writableLength <= QUEUE_BYTES) s.write(buf);
-}, interval);
+}
+
+/** ms from now until the next tag is due */
+function untilNext(): number {
+  const i = index >= media.length ? 0 : index;
+  const ts = media[i]!.ts + (index >= media.length ? loop + 1 : loop) * loopMs;
+  return Math.max(0, ts - (performance.now() - start));
+}
+
+if (interval > 0) setInterval(writeDue, interval);
+else {
+  const each = () => {
+    writeDue();
+    setTimeout(each, untilNext());
+  };
+  each();
+}
 
 process.on('message', (m: { cmd: string }) => {
   if (m.cmd === 'keys') process.send?.({ type: 'keys', keys } satisfies KeysMessage);
