@@ -144,7 +144,9 @@ export interface StallResult {
   before: { rssKb: number; viewers: StepViewers };
   after: { rssKb: number; viewers: StepViewers }[];
   rssGrowthMb: number;
-  /** RSS trend over the last two windows, MB per minute */
+  /** mean RSS of the last measured window minus the first's (the test: <= max(8 MB, 5%)) */
+  rssWindowGrowthMb?: number;
+  /** RSS trend over the measured windows, MB per minute */
   rssSlopeMbPerMin: number;
   /** [seconds since the stall began, RSS MB] once a second */
   rssSamples: [number, number][];
@@ -393,28 +395,49 @@ class Bench {
       clearInterval(sampler);
       await Promise.all(clients.map((c) => c.send('close-stalled', {})));
     }
-    // RSS trend over the last two windows (the first one lets a bounded queue fill up), MB per minute
-    const from = (Date.now() - t0) / 1000 - 2 * this.o.windowS;
-    const slope = slopePerMinute(samples.filter(([t]) => t >= from));
     const last = after[after.length - 1]!;
-    const p0 = before.viewers.latency.p50 ?? 0;
-    const p1 = last.viewers.latency.p50 ?? Infinity;
-    const reasons: string[] = [];
-    if (slope > 1) reasons.push(`RSS still growing at ${round(slope, 1)} MB/min`);
-    if (last.viewers.okPct < 99) reasons.push(`only ${last.viewers.okPct}% of the other viewers got >= 98% of the stream`);
-    if (p1 > Math.max(p0 * 1.2, p0 + 25)) reasons.push(`others' latency p50 went from ${p0} to ${p1} ms`);
+    const verdict = judgeStall(samples, this.o.stallFillS, before.viewers, last.viewers);
     return {
       n: before.n,
       stalled: k,
       before: { rssKb: before.rssKb, viewers: before.viewers },
       after,
       rssGrowthMb: round((last.rssKb - before.rssKb) / 1024, 1)!,
-      rssSlopeMbPerMin: round(slope, 2)!,
       rssSamples: samples.map(([t, mb]) => [round(t, 0)!, round(mb, 1)!]),
-      holds: reasons.length === 0,
-      why: reasons.join('; ') || 'RSS levels off, the others keep their bitrate and latency',
+      ...verdict,
     };
   }
+}
+
+/**
+ * M7's verdict from the RSS samples ([seconds since the stall, MB]) and the other viewers before and after.
+ * RSS: the mean of the last measured window against the first (after `fillS`, when the kernel's buffers are
+ * full). GC alone moves RSS by a few MB within seconds, so a slope over 20 s would read a sawtooth as growth;
+ * a queue that grows without bound adds MBs every window. The slope is reported.
+ */
+function judgeStall(samples: [number, number][], fillS: number, before: StepViewers, last: StepViewers): Pick<StallResult, 'rssWindowGrowthMb' | 'rssSlopeMbPerMin' | 'holds' | 'why'> {
+  const measured = samples.filter(([t]) => t >= fillS);
+  const slope = slopePerMinute(measured);
+  const span = measured.length ? measured[measured.length - 1]![0] - measured[0]![0] : 0;
+  const mean = (xs: [number, number][]) => (xs.length ? xs.reduce((a, x) => a + x[1], 0) / xs.length : 0);
+  const t0 = measured[0]?.[0] ?? 0;
+  const firstW = mean(measured.filter(([t]) => t <= t0 + span / 3));
+  const lastW = mean(measured.filter(([t]) => t >= t0 + (2 * span) / 3));
+  const growth = lastW - firstW;
+  const p0 = before.latency.p50 ?? 0;
+  const p1 = last.latency.p50 ?? Infinity;
+  const reasons: string[] = [];
+  if (measured.length >= 3 && growth > Math.max(8, firstW * 0.05)) {
+    reasons.push(`RSS still growing: ${round(firstW, 0)} MB in the first window, ${round(lastW, 0)} MB in the last (${round(slope, 1)} MB/min)`);
+  }
+  if (last.okPct < 99) reasons.push(`only ${last.okPct}% of the other viewers got >= 98% of the stream`);
+  if (p1 > Math.max(p0 * 1.2, p0 + 25)) reasons.push(`others' latency p50 went from ${p0} to ${p1} ms`);
+  return {
+    rssWindowGrowthMb: round(growth, 1)!,
+    rssSlopeMbPerMin: round(slope, 2)!,
+    holds: reasons.length === 0,
+    why: reasons.join('; ') || 'RSS levels off, the others keep their bitrate and latency',
+  };
 }
 
 /** Least-squares slope of [seconds, MB] samples, in MB per minute. */
@@ -439,6 +462,10 @@ function stampName(d: Date): string {
 /** `--render FILE.json`: the markdown (and README table) again from a results file, without measuring. */
 function render(file: string, readme: boolean): void {
   const out = JSON.parse(readFileSync(file, 'utf8')) as Out;
+  for (const r of out.runs) {
+    const m = r.m7;
+    if (m) Object.assign(m, judgeStall(m.rssSamples, out.options.stallFillS, m.before.viewers, m.after[m.after.length - 1]!.viewers));
+  }
   out.metrics = computeMetrics(out.runs, out.options);
   writeFileSync(file, JSON.stringify(out, null, 2));
   const md = renderMarkdown(out);
