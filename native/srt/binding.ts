@@ -203,8 +203,11 @@ export interface NativeSrt {
   socket(): number;
   bind(fd: number, host: string, port: number): void;
   // srt_listen; with checkStreamIdSyntax, a listen callback rejects malformed
-  // "#!::" stream ids with SRT_REJX_BAD_REQUEST during the handshake.
-  listen(fd: number, backlog: number, checkStreamIdSyntax: boolean): void;
+  // "#!::" stream ids with SRT_REJX_BAD_REQUEST during the handshake. The same
+  // callback sets playerOptions (numeric options) on each new socket whose
+  // stream id does not contain "publish" (any case), before libsrt sizes its
+  // buffers; other sockets keep what they inherit from the listener.
+  listen(fd: number, backlog: number, checkStreamIdSyntax: boolean, playerOptions?: [SrtOptionName, number][]): void;
   // Non-blocking srt_connect; the result is a 'connected' or 'error' event.
   connect(fd: number, host: string, port: number): void;
   // srt_sendmsg2 per chunk of at most chunkSize bytes (0: one message).

@@ -22,7 +22,8 @@ export { SrtConnection } from './connection.js';
 export type { SrtCloseReason, SrtConnectionEvents, SrtPeer } from './connection.js';
 export { SrtError } from './errors.js';
 export type { SrtErrorCode } from './errors.js';
-export type { SrtSocketOptions } from './options.js';
+export type { SrtNumericSocketOptions, SrtSocketOptions } from './options.js';
+export { SRT_BUFFER_BYTES_PER_PACKET, SRT_MIN_FLIGHT_PACKETS } from './options.js';
 export { SrtServer } from './server.js';
 export type { SrtServerEvents, SrtServerOptions } from './server.js';
 

@@ -57,7 +57,7 @@ async function exchange(server, port, streamId) {
   return { client, serverSide };
 }
 
-const server = new SrtServer({ latency: 1000 });
+const server = new SrtServer({ latency: 1000, playerOptions: { flowWindow: 32, rcvBuf: 32 * 1472 } });
 const { port } = await server.listen(0, '127.0.0.1');
 
 const a = await exchange(server, port, '#!::r=live/a,m=publish');

@@ -5,7 +5,7 @@ import type { NativeEvent, SrtAddress } from './binding.js';
 import { SrtConnection, type SrtPeer } from './connection.js';
 import { SrtError, messageOf, srtCodeOf } from './errors.js';
 import { resolveHost } from './resolve.js';
-import { applySocketOptions, type SrtSocketOptions } from './options.js';
+import { applySocketOptions, numericOptionList, type SrtNumericSocketOptions, type SrtSocketOptions } from './options.js';
 import { srtRuntime, type SocketOwner, type SrtRuntime } from './runtime.js';
 
 export interface SrtServerOptions extends SrtSocketOptions {
@@ -19,6 +19,13 @@ export interface SrtServerOptions extends SrtSocketOptions {
   // callback runs on its own thread and cannot wait for JavaScript, so the
   // caller sees a closed connection, not a reject code.)
   accept?: (peer: SrtPeer) => boolean | number;
+  // Options for callers that only play, overriding the listener's (which the
+  // other callers inherit). Set natively in the listen callback, before libsrt
+  // sizes the new socket's buffers, on each caller whose stream id does not
+  // contain "publish" (in any case; a loose test, so a publisher always keeps
+  // the listener's values). For a sending socket's small receive side, e.g.
+  // { flowWindow: 32, rcvBuf: 32 * 1472 }. Numeric options only.
+  playerOptions?: SrtNumericSocketOptions;
 }
 
 export interface SrtServerEvents {
@@ -54,8 +61,9 @@ export class SrtServer extends EventEmitter<SrtServerEvents> implements SocketOw
     try {
       // Options set on the listener are inherited by every accepted socket.
       applySocketOptions(native, fd, this.options);
+      const playerOptions = this.options.playerOptions === undefined ? undefined : numericOptionList(this.options.playerOptions);
       native.bind(fd, ip, port);
-      native.listen(fd, this.options.backlog ?? DEFAULT_BACKLOG, this.options.checkStreamIdSyntax ?? true);
+      native.listen(fd, this.options.backlog ?? DEFAULT_BACKLOG, this.options.checkStreamIdSyntax ?? true, playerOptions);
       const name = native.getsockname(fd);
       this.bound = {
         address: name.address ?? ip,

@@ -5,9 +5,12 @@
 #include <napi.h>
 #include <syslog.h>
 
+#include <cctype>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "net_address.h"
@@ -21,13 +24,14 @@ namespace {
 
 // The listen callback runs on libsrt's receiver thread when a caller's
 // handshake reaches its conclusion, just before libsrt queues the new socket
-// for accept. It is installed on every listener, with the Reactor as opaque
-// (the reactor outlives every listener: Stop() closes them, and srt_close
-// removes a listener from the receiver queue before it returns). It wakes the
-// reactor, which sleeps while only listeners are subscribed, and optionally
-// checks the syntax of "#!::" stream ids (SRT AccessControl.md): a
-// comma-separated list of key=value with non-empty keys. Anything that needs
-// application state is decided in JavaScript after accept.
+// for accept. It is installed on every listener, with the listener's
+// ListenContext as opaque (freed only after srt_close of the listener, which
+// removes it from the receiver queue before it returns; the reactor outlives
+// every listener: Stop() closes them). It wakes the reactor, which sleeps while
+// only listeners are subscribed, optionally checks the syntax of "#!::" stream
+// ids (SRT AccessControl.md): a comma-separated list of key=value with
+// non-empty keys, and sizes a player's buffers (ListenHook). Anything that
+// needs application state is decided in JavaScript after accept.
 int CheckStreamIdSyntax(SRTSOCKET ns, const char* streamid) {
   if (streamid == nullptr) return 0;
   const std::string sid(streamid);
@@ -47,16 +51,43 @@ int CheckStreamIdSyntax(SRTSOCKET ns, const char* streamid) {
   return -1;
 }
 
-int ListenHook(void* opaque, SRTSOCKET /*ns*/, int /*hs_version*/, const sockaddr* /*peer*/,
-               const char* /*streamid*/) {
-  static_cast<Reactor*>(opaque)->HandshakeComing();
-  return 0;
+// What a listener's callback needs. Owned by the addon (listen_contexts_),
+// freed after srt_close of the listener, when no callback can run any more.
+struct ListenContext {
+  Reactor* reactor = nullptr;
+  bool check_stream_id = false;
+  // Set on accepted sockets whose caller only plays (see ListenHook).
+  std::vector<std::pair<const OptionInfo*, OptionValue>> player_options;
+};
+
+// True when the stream id may ask to publish: it contains "publish" in any
+// case. Deliberately loose, a superset of what the server treats as a publish
+// (m=publish), so a publisher never gets a player's small receive buffers; a
+// player whose stream id merely mentions "publish" keeps the listener's sizes.
+bool MayPublish(const char* streamid) {
+  if (streamid == nullptr) return false;
+  static const char kWord[] = "publish";
+  const size_t n = sizeof(kWord) - 1;
+  for (const char* p = streamid; *p != '\0'; ++p) {
+    size_t i = 0;
+    while (i < n && p[i] != '\0' && std::tolower(static_cast<unsigned char>(p[i])) == kWord[i]) ++i;
+    if (i == n) return true;
+  }
+  return false;
 }
 
-int ListenHookCheckingStreamId(void* opaque, SRTSOCKET ns, int /*hs_version*/, const sockaddr* /*peer*/,
-                               const char* streamid) {
-  static_cast<Reactor*>(opaque)->HandshakeComing();
-  return CheckStreamIdSyntax(ns, streamid);
+// Runs before libsrt sizes the new socket's buffers (the socket is not bound
+// yet), so pre-bind options such as SRTO_FC and SRTO_RCVBUF still apply. A
+// failed set leaves the value inherited from the listener.
+int ListenHook(void* opaque, SRTSOCKET ns, int /*hs_version*/, const sockaddr* /*peer*/, const char* streamid) {
+  auto* context = static_cast<ListenContext*>(opaque);
+  context->reactor->HandshakeComing();
+  if (context->check_stream_id && CheckStreamIdSyntax(ns, streamid) != 0) return -1;
+  if (!context->player_options.empty() && !MayPublish(streamid)) {
+    std::string ignored;
+    for (const auto& option : context->player_options) SetOption(ns, *option.first, option.second, &ignored);
+  }
+  return 0;
 }
 
 struct LastError {
@@ -226,6 +257,7 @@ class SrtAddon : public Napi::Addon<SrtAddon> {
     reactor_.Stop();  // joins the thread, closes every socket, srt_cleanup
     tsfn_.Abort();    // queued calls are dropped (CallJs sees a null env)
     open_.clear();
+    listen_contexts_.clear();  // every listener is closed
     referenced_ = false;
   }
 
@@ -272,16 +304,39 @@ class SrtAddon : public Napi::Addon<SrtAddon> {
     return env.Undefined();
   }
 
-  // listen(fd, backlog, checkStreamIdSyntax)
+  // listen(fd, backlog, checkStreamIdSyntax, playerOptions?): playerOptions is
+  // an array of [name, number] set in the listen callback on sockets whose
+  // stream id does not mention "publish" (ListenHook).
   Napi::Value Listen(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     SRTSOCKET fd = OwnFd(info);
     const int backlog = IntArg(info, 1, "backlog");
-    const bool check = info.Length() > 2 && info[2].ToBoolean().Value();
-    // Always installed: it wakes the reactor (see ListenHook).
-    if (srt_listen_callback(fd, check ? &ListenHookCheckingStreamId : &ListenHook, &reactor_) != 0) {
-      ThrowSrt(env, "srt_listen_callback");
+    if (listen_contexts_.count(fd) != 0) throw Napi::Error::New(env, "listen: socket is already listening");
+    auto context = std::make_unique<ListenContext>();
+    context->reactor = &reactor_;
+    context->check_stream_id = info.Length() > 2 && info[2].ToBoolean().Value();
+    if (info.Length() > 3 && !info[3].IsUndefined()) {
+      if (!info[3].IsArray()) ThrowType(env, "playerOptions must be an array of [name, number]");
+      Napi::Array list = info[3].As<Napi::Array>();
+      for (uint32_t i = 0; i < list.Length(); ++i) {
+        Napi::Value item = list.Get(i);
+        if (!item.IsArray() || item.As<Napi::Array>().Length() != 2) ThrowType(env, "playerOptions must be an array of [name, number]");
+        Napi::Array pair = item.As<Napi::Array>();
+        if (!pair.Get(0u).IsString() || !pair.Get(1u).IsNumber()) ThrowType(env, "playerOptions must be an array of [name, number]");
+        const std::string name = pair.Get(0u).As<Napi::String>().Utf8Value();
+        const OptionInfo* opt = FindOption(name);
+        if (opt == nullptr || (opt->type != OptionType::kInt && opt->type != OptionType::kInt64)) {
+          ThrowType(env, "playerOptions: " + name + " is not a numeric SRT option");
+        }
+        OptionValue value;
+        value.number = pair.Get(1u).As<Napi::Number>().Int64Value();
+        context->player_options.emplace_back(opt, value);
+      }
     }
+    // Always installed: it wakes the reactor (see ListenHook).
+    if (srt_listen_callback(fd, &ListenHook, context.get()) != 0) ThrowSrt(env, "srt_listen_callback");
+    // Kept until the listener is closed: the callback may run as soon as srt_listen succeeds.
+    listen_contexts_[fd] = std::move(context);
     if (srt_listen(fd, backlog) != 0) ThrowSrt(env, "srt_listen");
     std::string error;
     if (!reactor_.Watch(fd, true, &error)) throw Napi::Error::New(env, "listen: " + error);
@@ -345,6 +400,7 @@ class SrtAddon : public Napi::Addon<SrtAddon> {
     reactor_.Forget(fd);
     srt_close(fd);
     srt_clearlasterror();
+    listen_contexts_.erase(fd);  // srt_close has removed the listener: no callback runs any more
     UpdateRef(env);
     return Napi::Boolean::New(env, true);
   }
@@ -579,6 +635,8 @@ class SrtAddon : public Napi::Addon<SrtAddon> {
   bool referenced_ = false;
   Napi::FunctionReference handler_;
   std::unordered_set<SRTSOCKET> open_;  // sockets JavaScript holds (main thread only)
+  // Listen callback data per listener (main thread only; see ListenContext).
+  std::unordered_map<SRTSOCKET, std::unique_ptr<ListenContext>> listen_contexts_;
   LastError last_error_;
 };
 

@@ -12,6 +12,7 @@ import { DEFAULT_VHOST, isValidName, queryParams, streamPath, type StreamUrl } f
 import type { MediaHooks, SessionInfo } from '../ports.js';
 import { tsFormat } from '../http/ts-format.js';
 import { SrtServer, type SrtConnection } from '../../../native/srt/index.js';
+import { srtBufferPlan } from './buffers.js';
 
 export interface SrtServerDeps {
   hub: Hub;
@@ -224,10 +225,16 @@ export class SrtMediaServer {
   private readonly sessions = new Set<SrtSession>();
 
   constructor(private readonly deps: SrtServerDeps) {
+    // Publishers keep the listener's receive buffers; players, which only receive ACKs, get libsrt's
+    // minimum receive window and a send buffer sized for retransmission (buffers.ts).
+    const buffers = srtBufferPlan(deps.latencyMs, deps.maxBw);
+    deps.logger.debug({ listener: buffers.listener, player: buffers.player }, 'srt buffer sizes');
     this.server = new SrtServer({
       latency: deps.latencyMs,
       ...(deps.passphrase ? { passphrase: deps.passphrase } : {}),
       maxBw: deps.maxBw,
+      ...buffers.listener,
+      playerOptions: buffers.player,
     });
     this.server.on('error', (e) => deps.logger.error({ err: e.message }, 'srt server error'));
     this.server.on('rejected', (peer, reason) => deps.logger.warn({ ip: peer.remoteAddress, streamid: peer.streamId, reason }, 'srt connection rejected during handshake'));

@@ -307,6 +307,41 @@ describe('SRT addon over loopback', { skip: noAddon }, () => {
     server.close();
   });
 
+  test('playerOptions size the buffers of callers whose stream id does not mention publish', async () => {
+    const player = { flowWindow: 32, rcvBuf: 32 * 1472, sndBuf: 2000 * 1472 };
+    const { server, port } = await startServer({ latency: 120, flowWindow: 30000, rcvBuf: 9000 * 1472, playerOptions: player });
+    const ids = ['#!::r=live/a,m=request', 'live/a', '#!::r=live/a,m=publish', 'live/a?m=PUBLISH'];
+    const accepted = new Map<string, SrtConnection>();
+    server.on('connection', (c) => accepted.set(c.streamId, c));
+    const clients: SrtConnection[] = [];
+    for (const streamId of ids) clients.push(await withTimeout(connectSrt('127.0.0.1', port, { streamId }), 5000, streamId));
+    for (let i = 0; i < 100 && accepted.size < ids.length; i++) await delay(10);
+    const sizes = (c: SrtConnection) => [c.getOption('SRTO_FC'), c.getOption('SRTO_RCVBUF'), c.getOption('SRTO_SNDBUF')];
+    for (const id of ids.slice(0, 2)) assert.deepEqual(sizes(accepted.get(id)!), [32, 32 * 1472, 2000 * 1472], id);
+    // Publishers keep the listener's values (SRTO_SNDBUF: libsrt's default).
+    for (const id of ids.slice(2)) assert.deepEqual(sizes(accepted.get(id)!), [30000, 9000 * 1472, 8192 * 1472], id);
+    // The small window was in the handshake: a player's peer may send at most 32 packets in flight,
+    // a publisher's the listener's receive buffer.
+    assert.ok(clients[0]!.stats().pktFlowWindow <= 32, 'player peer window');
+    assert.ok(clients[2]!.stats().pktFlowWindow > 8000, 'publisher peer window');
+    // A player still streams to its peer, and a publisher to us.
+    const toPlayer = collect(clients[0]!, 500);
+    await sendNumbered(accepted.get(ids[0]!)!, 500, 7);
+    assert.equal((await withTimeout(toPlayer, 10000, 'player gets 500 messages')).length, 500);
+    const fromPublisher = collect(accepted.get(ids[2]!)!, 500);
+    await sendNumbered(clients[2]!, 500, 8);
+    assert.equal((await withTimeout(fromPublisher, 10000, 'server gets 500 messages')).length, 500);
+    for (const c of clients) c.close();
+    server.close();
+  });
+
+  test('invalid buffer options are refused', async () => {
+    await assert.rejects(connectSrt('127.0.0.1', 9, { flowWindow: 16 }), /flowWindow must be an integer >= 32/);
+    await assert.rejects(connectSrt('127.0.0.1', 9, { rcvBuf: 0 }), /rcvBuf must be a positive integer/);
+    const server = new SrtServer({ playerOptions: { flowWindow: 8 } });
+    await assert.rejects(server.listen(0, '127.0.0.1'), /flowWindow must be an integer >= 32/);
+  });
+
   test('connecting to a port nobody listens on fails with SRT_CONNECT_FAILED', async () => {
     const { server, port } = await startServer();
     server.close();
