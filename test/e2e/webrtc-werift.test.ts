@@ -1,7 +1,8 @@
 // An in-process werift client against the real server: WHIP publish (H.264 packetized by our RFC 6184
 // packetizer, Opus from an Ogg file) reaches the hub and HTTP-FLV as h264+aac; then many WHEP sessions at
 // once, all on the one shared RTC port, receive access units and audio; a viewer losing 5% of its packets
-// gets them back after NACK, also from beyond werift's own short history.
+// gets them back after NACK, from the stream's shared packet history (recent and older packets alike:
+// werift's own per-sender cache is turned off).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { probe, randomName, startServer, summarize, waitFor, type TestServer } from './helpers.js';
@@ -58,14 +59,20 @@ test('werift WHIP publish, then many werift WHEP sessions on the one RTC port', 
     t.diagnostic(`lossy viewer: ${lossy.received.dropped} media packets dropped, ${lossy.received.lost} never recovered, ${lossy.received.accessUnits} access units`);
     assert.ok(lossy.received.lost <= lossy.received.dropped / 4, 'most lost packets were retransmitted after NACK');
 
-    // A NACK for a packet older than werift's own 128-packet history is answered from the session's.
+    // NACKs for a packet older than werift's former 128-packet sender cache, and for a recent one, are
+    // answered by the server from the stream's history.
     const p0 = players[0]!;
     await waitFor(() => p0.seqs.size > 300, 20000, '300 video packets at a viewer');
     const old = (p0.lastSeq - 250) & 0xffff;
+    const recent = (p0.lastSeq - 3) & 0xffff;
     assert.equal(p0.seqs.get(old), 1);
-    await p0.nack([old]);
-    await waitFor(() => p0.seqs.get(old) === 2, 3000, `packet ${old} (250 back) to be resent`);
-    t.diagnostic(`NACK for a packet 250 back was answered from the history`);
+    assert.equal(p0.seqs.get(recent), 1);
+    await p0.nack([old, recent]);
+    await waitFor(() => p0.seqs.get(old) === 2 && p0.seqs.get(recent) === 2, 3000, `packets ${old} (250 back) and ${recent} (3 back) to be resent`);
+    const sid = /[?&]session=([^&]+)/.exec(p0.location)?.[1];
+    const s0 = srv.app.hub.clients.list().find((c) => c.id === sid) as unknown as { retransmitted: number } | undefined;
+    assert.ok(s0 && s0.retransmitted >= 2, 'the server session counts the packets it resent');
+    t.diagnostic(`NACKs for packets 250 and 3 back were answered from the history`);
   } finally {
     for (const s of sessions) await s.close().catch(() => {});
     await server?.close();

@@ -3,6 +3,7 @@
 import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
+  type RTCRtpSender,
   useAbsSendTime,
   useSdesMid,
   useTransportWideCC,
@@ -56,6 +57,32 @@ export function createPeerConnection(): RTCPeerConnection {
       audio: [useSdesMid(), useAbsSendTime()],
     },
   });
+}
+
+/** Stands in for a sender's packet cache: keeps nothing, finds nothing. */
+const NO_PACKET_CACHE: unknown[] = new Proxy<unknown[]>([], { set: () => true, get: () => undefined });
+
+/**
+ * Makes a werift RTCRtpSender keep nothing per packet it sends (werift/lib/webrtc/src/media/rtpSender.js),
+ * for a server that sends one stream to many viewers, where each such record is one per viewer per packet:
+ * - its cache of the last 128 RTP packets (the private rtpCache, from which werift answers NACKs on its
+ *   own): a header per viewer per packet, alive for seconds, so promoted to V8's old space and collected
+ *   late. The caller answers NACKs itself (the WHEP player, from the stream's shared history).
+ * - its send-side bandwidth estimator's record of each packet sent (SenderBandwidthEstimator.rtpPacketSent):
+ *   werift 0.24 prunes that record by the keys of the wrong object, so once transport-cc is negotiated (every
+ *   browser offers it) it gains an entry per packet until the 16-bit transport sequence wraps: 65536 entries
+ *   (about 6 MB) per sender. Nothing here uses the estimate: every viewer gets the one encoding.
+ * Relies on werift internals, checked here.
+ */
+export function dropSenderRecords(sender: RTCRtpSender): void {
+  const s = sender as unknown as { rtpCache?: unknown; senderBWE?: { rtpPacketSent?: unknown } };
+  if (!Array.isArray(s.rtpCache) || typeof s.senderBWE?.rtpPacketSent !== 'function') {
+    throw new Error(
+      'werift RTCRtpSender internals changed (rtpCache, senderBWE.rtpPacketSent): the WHEP sender setup (dropSenderRecords) needs updating',
+    );
+  }
+  s.rtpCache = NO_PACKET_CACHE;
+  s.senderBWE.rtpPacketSent = () => {};
 }
 
 export interface PreparedOffer {

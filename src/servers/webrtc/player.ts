@@ -1,18 +1,26 @@
 // A WHEP player (hub -> WebRTC): one viewer of a stream's RtpStreamSource. It starts video at a keyframe
 // (asking a WebRTC publisher for one), numbers its own RTP sequence so every viewer's stream is contiguous,
-// answers NACKs (RFC 4585 generic NACK) from a packet history, and passes PLIs on to the publisher.
-// werift's sender resends the last 128 packets itself; this history reaches further back (about 5 s of
-// 2 Mbps video), holding only the per-viewer headers: the payloads are the stream's shared Buffers.
-import { RtpHeader, RtpPacket, type RTCRtpSender, type RTCRtpTransceiver } from 'werift';
+// answers NACKs (RFC 4585 generic NACK), and passes PLIs on to the publisher. A viewer keeps no packets:
+// werift's own per-sender copy of the last 128 is turned off (peer.ts dropSenderRecords), and a NACKed
+// video packet (up to VIDEO_HISTORY back) is taken from the stream's history, shared by all viewers, and
+// resent with a header built on demand. The viewer only notes where its current run of sequence numbers
+// began in the stream's packet index.
+import {
+  RTP_EXTENSION_URI,
+  RtpHeader,
+  RtpPacket,
+  ntpTime,
+  serializeAbsSendTime,
+  serializeSdesMid,
+  type Extension,
+  type RTCRtpSender,
+  type RTCRtpTransceiver,
+} from 'werift';
 import { randomInt } from 'node:crypto';
-import type { RtpStreamSource, RtpViewer, VideoUnit } from './rtp-source.js';
+import { VIDEO_HISTORY, type RtpStreamSource, type RtpViewer, type VideoUnit } from './rtp-source.js';
+import { dropSenderRecords } from './peer.js';
 import { RtcSession, type SessionContext } from './session.js';
 import type { StreamUrl } from '../../hub/stream-url.js';
-
-/** werift's own RTP history (rtpSender.ts RTP_HISTORY_SIZE): NACKs within it are answered by werift */
-const WERIFT_HISTORY = 128;
-/** how many video packets a viewer can have resent */
-const VIDEO_HISTORY = 1024;
 
 export class WhepSession extends RtcSession implements RtpViewer {
   readonly type = 'rtc-play' as const;
@@ -22,10 +30,14 @@ export class WhepSession extends RtcSession implements RtpViewer {
   videoPackets = 0;
   audioPackets = 0;
   keyframeRequests = 0;
-  /** packets resent from our history after a NACK (werift counts its own) */
+  /** video packets resent after a NACK */
   retransmitted = 0;
-  private readonly history: (RtpPacket | undefined)[] = new Array<RtpPacket | undefined>(VIDEO_HISTORY);
   private video: RTCRtpSender | null = null;
+  private videoTransceiver: RTCRtpTransceiver | null = null;
+  /** stream-wide index (VideoUnit.first) of the first video packet sent since the last wait for a keyframe */
+  private runStart = -1;
+  /** stream-wide index of the last video packet sent (its sequence number is videoSeq - 1) */
+  private lastIndex = -1;
   private audio: RTCRtpSender | null = null;
   private videoSeq = randomInt(0x10000);
   private audioSeq = randomInt(0x10000);
@@ -37,8 +49,11 @@ export class WhepSession extends RtcSession implements RtpViewer {
 
   protected configureTransceiver(t: RTCRtpTransceiver): void {
     t.setDirection('sendonly');
+    // Audio is negotiated without NACK; video NACKs are answered from the stream's history.
+    dropSenderRecords(t.sender);
     if (t.kind === 'video') {
       this.video = t.sender;
+      this.videoTransceiver = t;
       t.sender.onPictureLossIndication.subscribe(() => {
         this.keyframeRequests++;
         this.source?.requestKeyframe();
@@ -64,32 +79,55 @@ export class WhepSession extends RtcSession implements RtpViewer {
     if (this.waitKeyframe) {
       if (!u.keyframe) return;
       this.waitKeyframe = false;
+      this.runStart = u.first;
     }
     for (const p of u.payloads) {
-      // A header per viewer (werift's sender sets SSRC, payload type and extensions on it); the payload
-      // Buffer is the one packetized for all viewers.
+      // A header per viewer (werift's sender sets SSRC, payload type and extensions on it, and lets go of
+      // it once sent); the payload Buffer is the one packetized for all viewers.
       const header = new RtpHeader({ sequenceNumber: this.videoSeq, timestamp: u.timestamp, marker: p.marker });
-      const pkt = new RtpPacket(header, p.payload);
-      this.history[this.videoSeq % VIDEO_HISTORY] = pkt;
       this.videoSeq = (this.videoSeq + 1) & 0xffff;
       this.videoPackets++;
-      sender.sendRtp(pkt).catch(() => {});
+      sender.sendRtp(new RtpPacket(header, p.payload)).catch(() => {});
     }
+    this.lastIndex = u.first + u.payloads.length - 1;
   }
 
-  /** Resends what werift's short history no longer holds (werift has already resent the rest). */
+  /** Resends the NACKed video packets the stream's history still holds. */
   private onNack(sender: RTCRtpSender, lost: number[]): void {
-    if (this.closed) return;
+    const src = this.source;
+    if (this.closed || !src || this.runStart < 0) return;
     const last = (this.videoSeq - 1) & 0xffff;
     for (const seq of lost) {
       const age = (last - seq) & 0xffff;
-      if (age < WERIFT_HISTORY || age >= VIDEO_HISTORY) continue;
-      const pkt = this.history[seq % VIDEO_HISTORY];
-      // werift's sendRtp filled in this header (SSRC, payload type, extensions) when it first went out.
-      if (!pkt || pkt.header.sequenceNumber !== seq) continue;
+      if (age >= VIDEO_HISTORY) continue;
+      // This viewer's sequence numbers run in step with the stream's packet index since runStart.
+      const index = this.lastIndex - age;
+      if (index < this.runStart) continue;
+      const pkt = src.videoPacket(index);
+      if (!pkt) continue;
+      const header = this.resendHeader(sender, seq, pkt.timestamp, pkt.payload.marker);
+      if (!header) return;
       this.retransmitted++;
-      sender.dtlsTransport.sendRtp(pkt.payload, pkt.header).catch(() => {});
+      sender.dtlsTransport.sendRtp(pkt.payload.payload, header).catch(() => {});
     }
+  }
+
+  /**
+   * The header of a resent video packet, as werift's sendRtp makes it: this sender's SSRC and payload type,
+   * the MID and abs-send-time extensions when negotiated (no transport-wide sequence number: the packet
+   * is not counted again for congestion control). null before the sender has a codec.
+   */
+  private resendHeader(sender: RTCRtpSender, seq: number, timestamp: number, marker: boolean): RtpHeader | null {
+    const payloadType = sender.codec?.payloadType;
+    if (payloadType === undefined) return null;
+    const extensions: Extension[] = [];
+    const t = this.videoTransceiver;
+    for (const ext of t?.headerExtensions ?? []) {
+      if (ext.uri === RTP_EXTENSION_URI.sdesMid && t?.mid) extensions.push({ id: ext.id, payload: serializeSdesMid(t.mid) });
+      else if (ext.uri === RTP_EXTENSION_URI.absSendTime) extensions.push({ id: ext.id, payload: serializeAbsSendTime(ntpTime()) });
+    }
+    extensions.sort((a, b) => a.id - b.id);
+    return new RtpHeader({ sequenceNumber: seq, timestamp, marker, ssrc: sender.ssrc, payloadType, extensions });
   }
 
   sendAudio(packet: Buffer, timestamp: number): void {
@@ -102,7 +140,6 @@ export class WhepSession extends RtcSession implements RtpViewer {
   }
 
   protected onClose(): void {
-    this.history.fill(undefined);
     const src = this.source;
     this.source = null;
     src?.removeViewer(this);

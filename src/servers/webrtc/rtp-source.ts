@@ -1,6 +1,8 @@
 // hub -> WebRTC, once per stream: a FrameSink that packetizes each H.264 access unit into RTP payloads once
 // (RFC 6184: STAP-A parameter sets before keyframes, FU-A for large NAL units) and runs one AAC -> Opus
-// FFmpeg transcoder, then hands the same payloads to every WHEP viewer of the stream. It exists while the
+// FFmpeg transcoder, then hands the same payloads to every WHEP viewer of the stream. It keeps the last
+// VIDEO_HISTORY video payloads once for all viewers, so that a viewer's NACK for an older packet can be
+// answered (a viewer maps its own sequence numbers to the stream-wide packet index). It exists while the
 // stream has WebRTC viewers: created with the first, stopped (transcoder included) after the last leaves.
 import type { Logger } from 'pino';
 import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
@@ -9,12 +11,24 @@ import { isBPicture, packetizeH264, type RtpPayload } from '../../codecs/rtp/h26
 import type { FrameSink, Stream } from '../../hub/stream.js';
 import { AacToOpusTranscoder } from './audio-transcoder.js';
 
+/** How many of a stream's latest video packets can be resent after a NACK (about 9 s at 1 Mbps). */
+export const VIDEO_HISTORY = 1024;
+
 /** One access unit, packetized: the same objects go to every viewer. */
 export interface VideoUnit {
   /** RTP timestamp, 90 kHz (the frame's pts) */
   timestamp: number;
   keyframe: boolean;
   payloads: RtpPayload[];
+  /** stream-wide index of payloads[0]: the source numbers every video packet it makes, 0, 1, 2, ... */
+  first: number;
+}
+
+/** A video packet from the stream's history. */
+export interface HistoryPacket {
+  payload: RtpPayload;
+  /** RTP timestamp, 90 kHz */
+  timestamp: number;
 }
 
 /** What the source needs of a viewer. */
@@ -51,6 +65,11 @@ export class RtpStreamSource implements FrameSink {
   private warned = new Set<string>();
   private stopped = false;
   private streamClosed = false;
+  /** the last VIDEO_HISTORY video payloads and their RTP timestamps, by stream-wide index % VIDEO_HISTORY */
+  private readonly history: (RtpPayload | undefined)[] = new Array<RtpPayload | undefined>(VIDEO_HISTORY);
+  private readonly historyTs = new Uint32Array(VIDEO_HISTORY);
+  /** video packets made so far: the index of the next one */
+  private packets = 0;
 
   constructor(
     readonly stream: Stream,
@@ -113,8 +132,22 @@ export class RtpStreamSource implements FrameSink {
     const payloads = packetizeH264(nalus, { keyframe: f.keyframe, sps: this.sps, pps: this.pps });
     if (payloads.length === 0) return;
     this.unitsPacketized++;
-    const unit: VideoUnit = { timestamp: Math.round(f.pts * 90) >>> 0, keyframe: f.keyframe, payloads };
+    const unit: VideoUnit = { timestamp: Math.round(f.pts * 90) >>> 0, keyframe: f.keyframe, payloads, first: this.packets };
+    for (const p of payloads) {
+      const slot = this.packets % VIDEO_HISTORY;
+      this.history[slot] = p;
+      this.historyTs[slot] = unit.timestamp;
+      this.packets++;
+    }
     for (const v of this.viewers) v.sendVideo(unit);
+  }
+
+  /** The video packet with stream-wide index `index`, while the history still holds it. */
+  videoPacket(index: number): HistoryPacket | undefined {
+    if (!Number.isInteger(index) || index < 0 || index >= this.packets || index < this.packets - VIDEO_HISTORY) return undefined;
+    const slot = index % VIDEO_HISTORY;
+    const payload = this.history[slot];
+    return payload ? { payload, timestamp: this.historyTs[slot]! } : undefined;
   }
 
   private onAudio(f: Frame): void {
@@ -156,6 +189,7 @@ export class RtpStreamSource implements FrameSink {
     this.stopped = true;
     if (this.transcoder) this.opts.track(this.transcoder.stop());
     this.transcoder = null;
+    this.history.fill(undefined);
     if (!this.streamClosed) this.stream.removeSink(this);
     this.opts.onStopped(this);
   }
