@@ -209,3 +209,14 @@ export interface KeysMessage {
   type: 'keys';
   keys: [number, number][];
 }
+
+/** Runs a benchmark's main function and exits: 0 when it resolves, 1 with its message when it throws. */
+export function runMain(run: () => Promise<void>): void {
+  run().then(
+    () => process.exit(0),
+    (e: Error) => {
+      console.error(`bench failed: ${e.message}`);
+      process.exit(1);
+    },
+  );
+}

@@ -3,35 +3,15 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, track } from '../test/support.js';
 import { DIST_BENCH, ROOT, WORK_DIR, sleep, type ClientCommand, type ClientReply, type KeysMessage, type Target } from './common.js';
 
 export type ServerKind = 'ours' | 'nms' | 'floor';
 
-const live = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of live) if (c.pid) try { process.kill(c.pid, 'SIGKILL'); } catch { /* gone */ }
-});
-
-function track(c: ChildProcess): ChildProcess {
-  live.add(c);
-  c.on('exit', () => live.delete(c));
-  return c;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuTicks, rssKb, sleep } from './common.js';
+import { cpuTicks, rssKb, sleep, runMain } from './common.js';
 import { freePort } from './procs.js';
 import { connectSrt, shutdownSrt, type SrtConnection } from '../native/srt/index.js';
 
@@ -77,10 +77,4 @@ async function run(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-run().then(
-  () => process.exit(0),
-  (e: Error) => {
-    console.error(`bench failed: ${e.message}`);
-    process.exit(1);
-  },
-);
+runMain(run);

@@ -5,7 +5,8 @@
 //   "quit"     closes everything and exits
 // Usage: node dist/bench/whep-client.js <whep-url>
 import { createInterface } from 'node:readline';
-import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import type { RTCPeerConnection } from 'werift';
+import { clientPeer } from '../test/e2e/werift-peer.js';
 
 const endpoint = process.argv[2]!;
 
@@ -17,28 +18,9 @@ interface Viewer {
 }
 const viewers: Viewer[] = [];
 
-function peer(): RTCPeerConnection {
-  return new RTCPeerConnection({
-    iceServers: [],
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceUseIpv6: false,
-    bundlePolicy: 'max-bundle',
-    codecs: {
-      video: [
-        new RTCRtpCodecParameters({
-          mimeType: 'video/H264',
-          clockRate: 90000,
-          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-          parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-        }),
-      ],
-      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
-    },
-  });
-}
 
 async function open(): Promise<boolean> {
-  const pc = peer();
+  const pc = clientPeer();
   const viewer: Viewer = { pc, v: 0, vb: 0, a: 0 };
   pc.addTransceiver('video', { direction: 'recvonly' });
   pc.addTransceiver('audio', { direction: 'recvonly' });

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { cpuTicks, machineTicks, rssKb, sleep } from './common.js';
+import { cpuTicks, machineTicks, rssKb, sleep, runMain } from './common.js';
 import { freePort } from './procs.js';
 
 /** {busy, total} jiffies of one CPU from /proc/stat */
@@ -244,10 +244,4 @@ async function run(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-run().then(
-  () => process.exit(0),
-  (e: Error) => {
-    console.error(`bench failed: ${e.message}`);
-    process.exit(1);
-  },
-);
+runMain(run);

@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import {
   GenericNack,
   MediaStreamTrack,
-  RTCPeerConnection,
-  RTCRtpCodecParameters,
+  type RTCPeerConnection,
   RtcpTransportLayerFeedback,
   RtpHeader,
   RtpPacket,
@@ -17,6 +16,7 @@ import { packetizeH264 } from '../../src/codecs/rtp/h264-packetizer.js';
 import { H264Depacketizer } from '../../src/codecs/rtp/h264-depacketizer.js';
 import { OggReader } from '../../src/codecs/rtp/ogg-opus.js';
 import { tempDir } from './helpers.js';
+import { clientPeer } from './werift-peer.js';
 
 export interface TestMedia {
   /** access units (NAL units without start codes), 15 fps */
@@ -53,25 +53,6 @@ export function makeTestMedia(seconds = 3): TestMedia {
   return { video: video.filter((au) => au.length > 0), audio };
 }
 
-function peer(): RTCPeerConnection {
-  return new RTCPeerConnection({
-    iceServers: [],
-    iceAdditionalHostAddresses: ['127.0.0.1'],
-    iceUseIpv6: false,
-    bundlePolicy: 'max-bundle',
-    codecs: {
-      video: [
-        new RTCRtpCodecParameters({
-          mimeType: 'video/H264',
-          clockRate: 90000,
-          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
-          parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-        }),
-      ],
-      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
-    },
-  });
-}
 
 export interface WeriftSession {
   pc: RTCPeerConnection;
@@ -144,7 +125,7 @@ async function post(pc: RTCPeerConnection, endpoint: string, opts: PostOptions &
 
 /** Plays `endpoint` (a WHEP URL) and counts what arrives. */
 export async function weriftWhep(endpoint: string, opts: PostOptions = {}): Promise<WeriftSession> {
-  const pc = peer();
+  const pc = clientPeer();
   const received = { videoPackets: 0, accessUnits: 0, keyframes: 0, audioPackets: 0, dropped: 0, lost: 0 };
   const dep = new H264Depacketizer({
     onAccessUnit: (au) => {
@@ -190,7 +171,7 @@ export async function weriftWhep(endpoint: string, opts: PostOptions = {}): Prom
 
 /** Publishes `media` in a loop (real time) to `endpoint` (a WHIP URL) until closed. */
 export async function weriftWhip(endpoint: string, media: TestMedia, opts: PostOptions = {}): Promise<WeriftSession> {
-  const pc = peer();
+  const pc = clientPeer();
   const video = new MediaStreamTrack({ kind: 'video' });
   const audio = new MediaStreamTrack({ kind: 'audio' });
   const vt = pc.addTransceiver(video, { direction: 'sendonly' });

@@ -127,14 +127,7 @@ export class WebRtcServer {
       session.close('stream busy');
       throw busy(existing);
     }
-    this.sessions.set(session.id, session);
-    let answer: string;
-    try {
-      answer = await session.negotiate(prepared.sdp, r.candidateIp);
-    } catch (e) {
-      session.close('negotiation failed');
-      throw asRtcError(e);
-    }
+    const answer = await this.negotiate(session, prepared.sdp, r.candidateIp);
     const stream = hub.stream(r.url);
     if (!stream.startPublish(session)) {
       session.close('stream busy');
@@ -146,6 +139,17 @@ export class WebRtcServer {
     hub.notifyPublished(stream);
     session.log.info({ event: 'publish', url: session.urlForLog(), proto: 'whip' }, 'whip publish start');
     return { session, answer };
+  }
+
+  /** Registers the session and answers the offer; a session whose negotiation fails is closed. */
+  private async negotiate(session: RtcSession, sdp: string, candidateIp: string): Promise<string> {
+    this.sessions.set(session.id, session);
+    try {
+      return await session.negotiate(sdp, candidateIp);
+    } catch (e) {
+      session.close('negotiation failed');
+      throw asRtcError(e);
+    }
   }
 
   /** WHEP: wait a little for the publisher, join the stream's RTP source, answer. */
@@ -165,14 +169,7 @@ export class WebRtcServer {
     const profileIdc = h264ProfileIdc(stream);
     if (profileIdc !== undefined) prepared = prepareOffer(r.offer, 'play', profileIdc);
     const session = new WhepSession(r.ip, r.url, r.requestUrl, this.ctx);
-    this.sessions.set(session.id, session);
-    let answer: string;
-    try {
-      answer = await session.negotiate(prepared.sdp, r.candidateIp);
-    } catch (e) {
-      session.close('negotiation failed');
-      throw asRtcError(e);
-    }
+    const answer = await this.negotiate(session, prepared.sdp, r.candidateIp);
     let source = this.sources.get(stream.key);
     if (source && (source.stream !== stream || stream !== hub.get(r.url))) {
       source.stop();

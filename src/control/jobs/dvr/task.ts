@@ -183,7 +183,8 @@ export class RecordTask {
     return this.finishing;
   }
 
-  private async finish(reason: string): Promise<void> {
+  /** Stops the window timer and leaves the stream: nothing more is recorded. */
+  private stop(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
@@ -191,6 +192,10 @@ export class RecordTask {
     const s = this.stream;
     this.stream = null;
     s?.removeSink(this.sink);
+  }
+
+  private async finish(reason: string): Promise<void> {
+    this.stop();
     if (this.artifact.state === 'recording') this.writeTail();
     this.artifact.state = 'finalizing';
     this.artifact.update = rfc3339();
@@ -238,13 +243,7 @@ export class RecordTask {
   async suspend(): Promise<void> {
     if (this.finishing) return;
     this.finishing = Promise.resolve();
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    const s = this.stream;
-    this.stream = null;
-    s?.removeSink(this.sink);
+    this.stop();
     this.writeTail();
     this.deps.ended(this);
     await this.file.close();
