@@ -1,10 +1,12 @@
 // What every test helper needs: children and temp dirs that are cleaned up even when a test fails, free
-// ports, and sleep.
-import type { ChildProcess } from 'node:child_process';
+// ports, sleep, and requireTool (skip locally, fail in CI, when ffmpeg, ffprobe or the SRT addon is missing).
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+import { ADDON_NOT_BUILT_MESSAGE, srtAvailable } from '../native/srt/index.js';
 
 const children = new Set<ChildProcess>();
 const dirs: string[] = [];
@@ -53,4 +55,56 @@ export function freePort(): Promise<number> {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** What some tests need besides Node: checked by requireTool. */
+export type Tool = 'ffmpeg' | 'ffprobe' | 'ffmpeg-srt' | 'srt-addon';
+
+function runs(cmd: string, args: string[]): string | null {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return r.status === 0 ? r.stdout : null;
+}
+
+const TOOLS: Record<Tool, { present: () => boolean; missing: string }> = {
+  ffmpeg: { present: () => runs('ffmpeg', ['-version']) !== null, missing: 'ffmpeg is not installed (apt-get install ffmpeg)' },
+  ffprobe: { present: () => runs('ffprobe', ['-version']) !== null, missing: 'ffprobe is not installed (apt-get install ffmpeg)' },
+  'ffmpeg-srt': {
+    present: () => /^\s*srt\s*$/m.test(runs('ffmpeg', ['-hide_banner', '-protocols']) ?? ''),
+    missing: "ffmpeg is missing or built without libsrt (Debian's ffmpeg has it: apt-get install ffmpeg)",
+  },
+  'srt-addon': { present: srtAvailable, missing: ADDON_NOT_BUILT_MESSAGE },
+};
+
+const checked = new Map<Tool, boolean>();
+const failedInCi = new Set<Tool>();
+
+/** True when the tests run in CI (CI=true, as .ci/run and CI services set it). */
+export function inCi(): boolean {
+  return ['true', '1'].includes((process.env.CI ?? '').toLowerCase());
+}
+
+/**
+ * For the `skip` option of `describe`/`test`: false when every tool is there, else a message saying what to
+ * install, so the tests skip. In CI (CI=true) a missing tool must fail the run instead of skipping quietly:
+ * a test named after the tool fails with that message (once per file), and the tests that need it skip.
+ */
+export function requireTool(...tools: Tool[]): false | string {
+  const missing: string[] = [];
+  for (const tool of tools) {
+    let present = checked.get(tool);
+    if (present === undefined) {
+      present = TOOLS[tool].present();
+      checked.set(tool, present);
+    }
+    if (present) continue;
+    const message = TOOLS[tool].missing;
+    missing.push(message);
+    if (inCi() && !failedInCi.has(tool)) {
+      failedInCi.add(tool);
+      test(`${tool} is available (CI=true: a missing tool fails the run)`, () => {
+        throw new Error(`${message}; CI=true runs every test, so install it (npm test runs scripts/setup.mjs, which does)`);
+      });
+    }
+  }
+  return missing.length === 0 ? false : missing.join('; ');
 }

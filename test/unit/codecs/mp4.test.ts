@@ -2,10 +2,11 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool } from '../../support.js';
 import { AudioCodec, VideoCodec, type Frame } from '../../../src/core/frame.js';
 import {
   box,
@@ -28,8 +29,7 @@ import {
   type ByteSource,
 } from '../../../src/codecs/mp4/progressive.js';
 
-const haveFfmpeg =
-  spawnSync('ffmpeg', ['-version']).status === 0 && spawnSync('ffprobe', ['-version']).status === 0;
+const noFfmpeg = requireTool('ffmpeg', 'ffprobe');
 
 // ---- a tiny FLV reader (E.4 of the FLV spec), private to this test ----
 
@@ -222,7 +222,7 @@ describe('mp4 boxes', () => {
 
 // ---- writer and converter against ffprobe ----
 
-describe('fragmented MP4 recording', { skip: !haveFfmpeg && 'ffmpeg/ffprobe not installed' }, () => {
+describe('fragmented MP4 recording', { skip: noFfmpeg }, () => {
   let dir = '';
   let source = '';
   let frames: Frame[] = [];

@@ -147,9 +147,26 @@ describe('hooks: HTTP callbacks', () => {
 
   const apply = (body: Record<string, unknown>) => call(p.base, 'POST', '/terraform/v1/mgmt/hooks/apply', { bearer, body });
 
-  it('callbacks off: no request is sent', async () => {
-    assert.equal(await p.cp.hooks.onPublish(session('s0', `?secret=${secret}`)), null);
-    assert.equal(rcv.bodies.length, 0);
+  /** Callbacks are off while the target points at the receiver: neither on_publish nor on_unpublish reaches it. */
+  async function assertNothingSentWhileOff(stream: string): Promise<void> {
+    const q = (await call(p.base, 'POST', '/terraform/v1/mgmt/hooks/query', { bearer })).json.data;
+    assert.deepEqual({ all: q.all, target: q.target }, { all: false, target: rcv.url }, 'the target is the receiver, callbacks off');
+    const n = rcv.bodies.length;
+    assert.equal(await p.cp.hooks.onPublish(session(stream, `?secret=${secret}`)), null);
+    p.cp.hooks.onUnpublish(session(stream, `?secret=${secret}`));
+    // Then turn them on: the next on_publish is awaited until the receiver answers, and on_unpublish is sent
+    // before it; by then a callback of the off period would have arrived too.
+    await apply({ all: true, target: rcv.url, opaque: 'probe' });
+    assert.equal(await p.cp.hooks.onPublish(session(`${stream}-on`, `?secret=${secret}`)), null);
+    await sleep(200);
+    assert.deepEqual(rcv.bodies.slice(n).map((b) => `${String(b.action)} ${String(b.stream)}`), [`on_publish ${stream}-on`]);
+  }
+
+  it('callbacks off with a target set: no request is sent', async () => {
+    const a = await apply({ all: false, target: rcv.url, opaque: 'mytoken' });
+    assert.equal(a.status, 200, a.text);
+    await assertNothingSentWhileOff('s0');
+    rcv.bodies.length = 0;
   });
 
   it('on_publish to a receiver that says yes: allowed; it gets exactly SRS Stack fields', async () => {
@@ -231,11 +248,9 @@ describe('hooks: HTTP callbacks', () => {
   });
 
   it('callbacks off again: nothing sent; an unreachable receiver refuses quickly', async () => {
-    await apply({ all: false, target: '' });
-    const n = rcv.bodies.length;
-    assert.equal(await p.cp.hooks.onPublish(session('s5', `?secret=${secret}`)), null);
-    await sleep(50);
-    assert.equal(rcv.bodies.length, n);
+    rcv.mode = 'ok';
+    await apply({ all: false, target: rcv.url, opaque: 'x' });
+    await assertNothingSentWhileOff('s5');
     await apply({ all: true, target: 'http://127.0.0.1:1/nothing' });
     const t0 = Date.now();
     assert.match((await p.cp.hooks.onPublish(session('s5', `?secret=${secret}`))) ?? '', /ECONNREFUSED/);

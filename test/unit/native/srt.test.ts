@@ -10,15 +10,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  ADDON_NOT_BUILT_MESSAGE,
   SrtError,
   SrtServer,
   connectSrt,
   shutdownSrt,
-  srtAvailable,
   srtVersion,
   type SrtConnection,
 } from '../../../native/srt/index.js';
+import { requireTool } from '../../support.js';
 
 const REJ_BADSECRET = 10; // SRT_REJ_BADSECRET
 const REJX_BAD_REQUEST = 1400; // SRT_REJX_BAD_REQUEST
@@ -131,14 +130,8 @@ function run(command: string, args: string[], timeoutMs: number): Promise<{ code
   });
 }
 
-function ffmpegHasSrt(): boolean {
-  const result = spawnSync('ffmpeg', ['-hide_banner', '-protocols'], { encoding: 'utf8' });
-  return result.status === 0 && /^\s*srt\s*$/m.test(result.stdout);
-}
-
-const available = srtAvailable();
-const noAddon = available ? false : ADDON_NOT_BUILT_MESSAGE;
-const noFfmpeg = !available ? ADDON_NOT_BUILT_MESSAGE : ffmpegHasSrt() ? false : 'ffmpeg without libsrt';
+const noAddon = requireTool('srt-addon');
+const noFfmpeg = requireTool('srt-addon', 'ffmpeg-srt', 'ffprobe');
 
 describe('SRT addon over loopback', { skip: noAddon }, () => {
   test('loads libsrt', () => {
@@ -258,10 +251,10 @@ describe('SRT addon over loopback', { skip: noAddon }, () => {
 
   test('a wrong passphrase fails to connect with SRT_REJECTED', async () => {
     const { server, port } = await startServer({ passphrase: 'correct horse battery' });
-    let accepted = 0;
-    server.on('connection', () => accepted++);
+    const accepted: string[] = [];
+    server.on('connection', (connection) => accepted.push(connection.streamId));
     await assert.rejects(
-      connectSrt('127.0.0.1', port, { streamId: 'secret', passphrase: 'wrong horse battery', connectTimeout: 2000 }),
+      connectSrt('127.0.0.1', port, { streamId: 'wrong-pass', passphrase: 'wrong horse battery', connectTimeout: 2000 }),
       (error: unknown) => {
         assert.ok(error instanceof SrtError);
         assert.equal(error.code, 'SRT_REJECTED');
@@ -270,9 +263,12 @@ describe('SRT addon over loopback', { skip: noAddon }, () => {
         return true;
       },
     );
-    const good = await connectSrt('127.0.0.1', port, { streamId: 'secret', passphrase: 'correct horse battery' });
+    const goodAccepted = nextConnection(server);
+    const good = await connectSrt('127.0.0.1', port, { streamId: 'right-pass', passphrase: 'correct horse battery' });
+    await withTimeout(goodAccepted, 5000, 'the right passphrase is accepted');
     good.close();
-    assert.equal(accepted <= 1, true);
+    // The caller with the wrong passphrase never became a connection; the right one did, once.
+    assert.deepEqual(accepted, ['right-pass']);
     server.close();
   });
 
@@ -450,14 +446,28 @@ describe('SRT process lifetime', { skip: noAddon }, () => {
       import { SrtServer } from ${JSON.stringify(indexUrl)};
       const server = new SrtServer();
       await server.listen(0, '127.0.0.1');
-      console.log('listening');
+      console.log('listening on ' + server.address().port);
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     try {
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      // First the listener is up (the script got past listen())...
+      const listening = new Promise<boolean>((resolve) => {
+        const onData = () => {
+          if (/listening on [1-9]\d*/.test(stdout)) resolve(true);
+        };
+        child.stdout!.on('data', onData);
+      });
+      const up = await Promise.race([listening, exited.then(() => false), delay(10000).then(() => false)]);
+      assert.equal(up, true, `the script never printed "listening on <port>": ${stdout} ${stderr}`);
+      // ...then, with nothing else to do, the process stays alive because of it.
       const alive = await Promise.race([exited.then(() => false), delay(1500).then(() => true)]);
-      assert.equal(alive, true, 'a listening server holds the event loop');
+      assert.equal(alive, true, `a listening server holds the event loop (exited: ${stderr})`);
     } finally {
       child.kill('SIGKILL');
       children.delete(child);
