@@ -12,7 +12,7 @@ let server: TestServer;
 const procs: Proc[] = [];
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({}, { captureLogs: true });
   assert.ok(server.app.srtPort > 0, 'SRT must be available (native addon built)');
 });
 
@@ -23,6 +23,26 @@ after(async () => {
 
 function srtUrl(streamid: string): string {
   return `srt://127.0.0.1:${server.app.srtPort}?streamid=${streamid}&latency=120000`;
+}
+
+/** Samples the hub every 10 ms until stopped: did a stream matching `match` ever have a publisher? */
+function watchHub(match: (stream: string) => boolean): () => boolean {
+  let seen = false;
+  const look = () => {
+    if (server.app.hub.list().some((x) => match(x.url.stream) && (x.active || x.publisher))) seen = true;
+  };
+  look();
+  const t = setInterval(look, 10);
+  return () => {
+    clearInterval(t);
+    look();
+    return seen;
+  };
+}
+
+/** The server's warnings so far that match `msg` and mention `text`. */
+function warnings(msg: RegExp, text: string): Record<string, unknown>[] {
+  return server.logs().filter((l) => Number(l.level) >= 40 && msg.test(String(l.msg)) && JSON.stringify(l).includes(text));
 }
 
 function srtPublish(streamid: string, seconds?: number): Proc {
@@ -68,20 +88,33 @@ test('ffmpeg publishes RTMP; ffmpeg plays it over SRT with both streams', async 
 
 test('a wrong secret, a stream id naming no stream and a busy stream are refused; junk datagrams change nothing', async () => {
   const name = randomName('srtbad');
+  // A wrong secret: the server refuses the publish (its log says so), the stream is never published, and
+  // ffmpeg, asked for 4 s of media, fails as soon as the server closes the connection.
+  let published = watchHub((stream) => stream === name);
   const wrong = srtPublish(`#!::r=live/${name}?secret=wrong,m=publish`, 4);
-  await withTimeout(wrong.exited, 20000, () => wrong.kill());
-  assert.equal(server.app.hub.list().find((x) => x.url.stream === name)?.active ?? false, false);
+  const wrongCode = await withTimeout(wrong.exited, 20000, () => wrong.kill());
+  assert.equal(published(), false, 'the stream was never published with the wrong secret');
+  assert.notEqual(wrongCode, 0, `ffmpeg must fail when the publish is refused: ${wrong.stderr()}`);
+  assert.match(wrong.stderr(), /Input\/output error|Connection|refused|reject/i);
+  assert.equal(warnings(/publish refused/, name).filter((l) => /wrong secret/.test(JSON.stringify(l))).length > 0, true, 'the server logs the refusal and why');
 
+  // A stream id that names no stream: refused before any stream exists, with a log line saying what to send.
+  published = watchHub((stream) => stream === '');
   const nameless = srtPublish('#!::m=publish', 3);
-  await withTimeout(nameless.exited, 20000, () => nameless.kill());
+  const namelessCode = await withTimeout(nameless.exited, 20000, () => nameless.kill());
+  assert.equal(published(), false, 'no nameless stream was published');
+  assert.notEqual(namelessCode, 0, `ffmpeg must fail when the stream id names no stream: ${nameless.stderr()}`);
+  assert.equal(warnings(/names no stream/, '#!::m=publish').length, 1, 'the server logs the refused stream id');
+  assert.equal(server.app.hub.list().some((x) => x.url.stream === ''), false);
 
   // A good publisher, then a second one of the same stream.
   srtPublish(`#!::r=live/${name}?secret=${server.secret},m=publish`);
   const s = await waitFor(() => server.app.hub.list().find((x) => x.url.stream === name && x.active && x.frames > 25), 20000, 'the good publish');
   const first = s.publisher;
   const second = srtPublish(`#!::r=live/${name}?secret=${server.secret},m=publish`, 4);
-  await withTimeout(second.exited, 20000, () => second.kill());
+  const secondCode = await withTimeout(second.exited, 20000, () => second.kill());
   assert.equal(s.publisher, first, 'the first publisher goes on');
+  assert.notEqual(secondCode, 0, `the second publisher is refused: ${second.stderr()}`);
 
   // Junk UDP datagrams to the SRT port.
   const sock = createSocket('udp4');
