@@ -77,7 +77,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const cert = await loadCertificate(config.dataDir);
   const https = createHttpsServer({ key: cert.key, cert: cert.cert }, handler);
   https.keepAliveTimeout = 5000;
-  const rtmp = new RtmpServer({ hub, hooks, logger, maxMessageSize: config.rtmpMaxMessage });
+  const rtmp = new RtmpServer({ hub, hooks, logger, maxMessageSize: config.rtmpMaxMessage, idleTimeoutMs: config.rtmpIdleTimeoutMs });
 
   const httpPort = await listenHttp(http, config.httpPort, config.host);
   const httpsPort = await listenHttp(https, config.httpsPort, config.host, 'HTTPS_PORT');

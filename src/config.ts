@@ -28,6 +28,8 @@ export interface Config {
   republishGraceMs: number;
   /** largest RTMP message accepted, bytes */
   rtmpMaxMessage: number;
+  /** an RTMP connection that sends nothing this long before it plays is closed (handshake, connect, publish), ms */
+  rtmpIdleTimeoutMs: number;
   /** seconds an on_publish/other HTTP callback may take */
   hookTimeoutMs: number;
   /** SRT latency (SRTO_LATENCY), ms */
@@ -137,6 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
     hlsWindow: int(env, 'HLS_WINDOW', 5, 2, 100),
     republishGraceMs: int(env, 'REPUBLISH_GRACE_MS', 10000, 0, 3600000),
     rtmpMaxMessage: int(env, 'RTMP_MAX_MESSAGE', 8 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
+    rtmpIdleTimeoutMs: int(env, 'RTMP_IDLE_TIMEOUT_MS', 20000, 500, 600000),
     hookTimeoutMs: int(env, 'HOOK_TIMEOUT_MS', 5000, 100, 60000),
     srtLatencyMs: int(env, 'SRT_LATENCY', 120, 20, 8000),
     srtPassphrase: srtPassphrase(env),

@@ -1,5 +1,7 @@
 // Bad input: garbage, cut handshakes, absurd chunk sizes and lengths, truncated AMF0, missing stream names,
-// and a viewer that never reads. Each bad client is closed; the server and the other streams go on.
+// and a viewer that never reads. Each bad client is closed by the server (the client never closes: the test
+// waits for the server's FIN or reset), a protocol error at once, a stalled one at the RTMP idle timeout
+// (RTMP_IDLE_TIMEOUT_MS, shortened here); the server and the other streams go on.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
@@ -15,9 +17,14 @@ let publisher: Proc;
 const name = randomName('good');
 let viewerBytes = 0;
 let viewerReq: ReturnType<typeof get> | null = null;
+/** the server's RTMP idle timeout in this file */
+const IDLE_MS = 4000;
+/** a protocol error closes the connection at once: well before the idle timeout could */
+const PROTOCOL_ERROR_MS = IDLE_MS - 1500;
+const openSockets = new Set<Socket>();
 
 before(async () => {
-  server = await startServer({ VIEWER_QUEUE_BYTES: '65536' });
+  server = await startServer({ VIEWER_QUEUE_BYTES: '65536', RTMP_IDLE_TIMEOUT_MS: String(IDLE_MS) }, { captureLogs: true });
   publisher = publish(server.publishUrl(name));
   await waitFor(() => server.app.hub.list().find((s) => s.url.stream === name && s.frames > 30), 20000, 'publish');
   viewerReq = get(`${server.http}/live/${name}.flv`, (res) => res.on('data', (d: Buffer) => (viewerBytes += d.length)));
@@ -25,6 +32,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const s of openSockets) s.destroy();
   viewerReq?.destroy();
   publisher?.kill();
   await server?.close();
@@ -39,25 +47,64 @@ async function othersGoOn(): Promise<void> {
   await waitFor(() => viewerBytes > b0 && s.frames > f0, 5000, 'the good stream to go on');
 }
 
+/** How the server ended a connection, and when: ms after the client's last write. */
+interface ServerClose {
+  by: 'fin' | 'reset';
+  afterMs: number;
+}
+
+/**
+ * A raw TCP connection to the RTMP port. It is half-open capable, so the server's FIN does not make this side
+ * end it: whatever closes it is the server. It records the server's FIN ('end') or reset ('error'), and the
+ * time of the last write.
+ */
 function rawConnect(): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = connect(server.app.rtmpPort, '127.0.0.1', () => resolve(s));
+    const s = connect({ port: server.app.rtmpPort, host: '127.0.0.1', allowHalfOpen: true }, () => {
+      s.off('error', reject);
+      resolve(s);
+    });
+    openSockets.add(s);
     s.on('error', reject);
   });
 }
 
-function closedWithin(s: Socket, ms: number): Promise<boolean> {
+const lastWrite = new WeakMap<Socket, number>();
+function send(s: Socket, b: Buffer): void {
+  s.write(b);
+  lastWrite.set(s, Date.now());
+}
+
+/** Waits up to `ms` for the server to end `s` (FIN or reset); null if it did not. Then the client closes it. */
+function serverCloses(s: Socket, ms: number): Promise<ServerClose | null> {
   return new Promise((resolve) => {
-    if (s.destroyed) return resolve(true);
-    const t = setTimeout(() => resolve(false), ms);
-    s.on('close', () => {
+    const since = lastWrite.get(s) ?? Date.now();
+    const done = (r: ServerClose | null) => {
       clearTimeout(t);
-      resolve(true);
-    });
+      s.destroy();
+      openSockets.delete(s);
+      resolve(r);
+    };
+    const t = setTimeout(() => done(null), Math.max(0, since + ms - Date.now()));
     s.on('data', () => {});
-    s.on('error', () => {});
+    s.once('end', () => done({ by: 'fin', afterMs: Date.now() - since }));
+    s.once('error', () => done({ by: 'reset', afterMs: Date.now() - since }));
   });
 }
+
+/** The server closed `s` for a protocol error: at once, not at the idle timeout. */
+async function closedForProtocolError(s: Socket, what: string): Promise<void> {
+  const before = protocolErrors();
+  const c = await serverCloses(s, PROTOCOL_ERROR_MS);
+  assert.ok(c, `${what}: the server must close the connection at once (within ${PROTOCOL_ERROR_MS} ms, the idle timeout is ${IDLE_MS} ms)`);
+  await waitFor(() => protocolErrors() > before, 2000, `${what}: the server to log the protocol error`);
+}
+
+function logCount(msg: RegExp): number {
+  return server.logs().filter((l) => msg.test(String(l.msg)) || msg.test(String(l.reason ?? ''))).length;
+}
+const protocolErrors = () => logCount(/^rtmp protocol error/);
+const idleCloses = () => logCount(new RegExp(`^no data for ${IDLE_MS / 1000} s while`));
 
 /** A raw socket past the handshake, ready for hand-made chunks. */
 async function handshaken(): Promise<Socket> {
@@ -74,7 +121,7 @@ async function handshaken(): Promise<Socket> {
     };
     s.on('data', onData);
     s.on('error', reject);
-    s.write(hs.start());
+    send(s, hs.start());
   });
   return s;
 }
@@ -92,17 +139,19 @@ function chunk0(type: number, payload: Buffer, declaredLength = payload.length, 
 
 test('random bytes to the RTMP port close that connection only', async () => {
   const s = await rawConnect();
-  s.write(Buffer.concat([Buffer.from([0x17]), randomBytes(4000)]));
-  assert.ok(await closedWithin(s, 5000));
+  send(s, Buffer.concat([Buffer.from([0x17]), randomBytes(4000)]));
+  await closedForProtocolError(s, 'random bytes');
   await othersGoOn();
 });
 
-test('a handshake cut in the middle closes that connection only', async () => {
+test('a handshake cut in the middle is closed by the server at its idle timeout, that connection only', async () => {
   const s = await rawConnect();
-  s.write(Buffer.concat([Buffer.from([3]), randomBytes(700)]));
-  await sleep(200);
-  s.end();
-  assert.ok(await closedWithin(s, 5000));
+  const idle0 = idleCloses();
+  send(s, Buffer.concat([Buffer.from([3]), randomBytes(700)]));
+  const c = await serverCloses(s, IDLE_MS + 3000);
+  assert.ok(c, `the server must close a stalled handshake at its idle timeout (${IDLE_MS} ms)`);
+  assert.ok(c.afterMs >= IDLE_MS - 100, `closed ${c.afterMs} ms after the last byte: the idle timeout is ${IDLE_MS} ms`);
+  await waitFor(() => idleCloses() > idle0, 2000, 'the server to log the idle close');
   await othersGoOn();
 });
 
@@ -111,24 +160,24 @@ test('chunk size 0 and 2^31 are refused', async () => {
     const s = await handshaken();
     const p = Buffer.alloc(4);
     p.writeUInt32BE(size >>> 0);
-    s.write(chunk0(1, p));
-    assert.ok(await closedWithin(s, 5000), `chunk size ${size}`);
+    send(s, chunk0(1, p));
+    await closedForProtocolError(s, `chunk size ${size}`);
   }
   await othersGoOn();
 });
 
 test('a message length over the limit is refused', async () => {
   const s = await handshaken();
-  s.write(chunk0(20, Buffer.alloc(100), 0xffffff, 3));
-  assert.ok(await closedWithin(s, 5000));
+  send(s, chunk0(20, Buffer.alloc(100), 0xffffff, 3));
+  await closedForProtocolError(s, 'a message of 16 MB');
   await othersGoOn();
 });
 
 test('a truncated AMF0 command is refused', async () => {
   const s = await handshaken();
   // "connect" string cut after 4 of its 7 bytes.
-  s.write(chunk0(20, Buffer.from([0x02, 0x00, 0x07, 0x63, 0x6f, 0x6e, 0x6e]), 7, 3));
-  assert.ok(await closedWithin(s, 5000));
+  send(s, chunk0(20, Buffer.from([0x02, 0x00, 0x07, 0x63, 0x6f, 0x6e, 0x6e]), 7, 3));
+  await closedForProtocolError(s, 'a truncated AMF0 command');
   await othersGoOn();
 });
 
@@ -137,11 +186,19 @@ test('random chunk streams after a good handshake close only their connections',
   for (const [i, s] of sockets.entries()) {
     // Half start with a plausible type 0 header on csid 3, then garbage.
     const head = i % 2 === 0 ? chunk0(20, randomBytes(50), 50 + (i * 97) % 5000, 3) : Buffer.alloc(0);
-    s.write(Buffer.concat([head, randomBytes(2000 + i * 100)]));
+    send(s, Buffer.concat([head, randomBytes(2000 + i * 100)]));
   }
-  const closed = await Promise.all(sockets.map((s) => closedWithin(s, 25000)));
-  // Every one is closed (a protocol error, or the idle timeout for those still waiting for bytes).
-  assert.equal(closed.filter(Boolean).length, sockets.length);
+  const errors0 = protocolErrors();
+  const idle0 = idleCloses();
+  const closes = await Promise.all(sockets.map((s) => serverCloses(s, IDLE_MS + 3000)));
+  // The server closes every one: at once for a protocol error, at the idle timeout for those whose garbage
+  // still reads as an unfinished message; the log says which, and the counts match.
+  assert.deepEqual(closes.map((c, i) => (c ? 'closed' : `socket ${i} still open`)).filter((x) => x !== 'closed'), []);
+  const early = closes.filter((c) => c!.afterMs < PROTOCOL_ERROR_MS).length;
+  const atIdle = closes.filter((c) => c!.afterMs >= IDLE_MS - 100).length;
+  assert.equal(early + atIdle, sockets.length, `closes after: ${closes.map((c) => c!.afterMs).join(', ')} ms`);
+  await waitFor(() => protocolErrors() - errors0 === early && idleCloses() - idle0 === atIdle, 2000,
+    `${early} protocol errors and ${atIdle} idle closes in the log (got ${protocolErrors() - errors0} and ${idleCloses() - idle0})`);
   await othersGoOn();
 });
 

@@ -13,6 +13,8 @@ test('defaults are the documented ports', () => {
   assert.equal(c.gopCache, true);
   assert.equal(c.hlsFragment, 2);
   assert.equal(c.hlsWindow, 5);
+  assert.equal(c.rtmpIdleTimeoutMs, 20000);
+  assert.equal(loadConfig({ RTMP_IDLE_TIMEOUT_MS: '3000' }).rtmpIdleTimeoutMs, 3000);
 });
 
 test('bad values name the variable and what was expected', () => {
@@ -21,4 +23,5 @@ test('bad values name the variable and what was expected', () => {
   assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL="loud" is invalid/);
   assert.throws(() => loadConfig({ REDIS_URL: 'http://x' }), /REDIS_URL/);
   assert.throws(() => loadConfig({ HLS_FRAGMENT: 'x' }), /HLS_FRAGMENT/);
+  assert.throws(() => loadConfig({ RTMP_IDLE_TIMEOUT_MS: '0' }), /RTMP_IDLE_TIMEOUT_MS="0" is invalid/);
 });

@@ -10,6 +10,8 @@ export interface RtmpServerOptions {
   hooks: MediaHooks;
   logger: Logger;
   maxMessageSize: number;
+  /** a connection that sends nothing this long before it plays is closed, ms (default 20000) */
+  idleTimeoutMs?: number;
 }
 
 export class RtmpServer {
@@ -29,6 +31,7 @@ export class RtmpServer {
       hooks: this.opts.hooks,
       logger: this.opts.logger,
       maxMessageSize: this.opts.maxMessageSize,
+      ...(this.opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.opts.idleTimeoutMs } : {}),
     });
     this.sessions.add(session);
     socket.on('close', () => {

@@ -31,7 +31,7 @@ import { PLAY_CHUNK_SIZE, PLAY_STREAM_ID, rtmpFormat } from './rtmp-format.js';
 
 const WINDOW_ACK_SIZE = 2_500_000;
 const CONTROL_CSID = 3;
-const IDLE_TIMEOUT_MS = 20000;
+const DEFAULT_IDLE_TIMEOUT_MS = 20000;
 /** media received while a publish is being authorized is held, up to this many bytes */
 const MAX_HELD_BYTES = 4 * 1024 * 1024;
 
@@ -40,6 +40,8 @@ export interface RtmpSessionDeps {
   hooks: MediaHooks;
   logger: Logger;
   maxMessageSize: number;
+  /** a connection that sends nothing this long before it plays is closed, ms (default 20000) */
+  idleTimeoutMs?: number;
 }
 
 type State = 'handshake' | 'connected' | 'authorizing' | 'publishing' | 'playing' | 'closed';
@@ -82,8 +84,9 @@ export class RtmpSession implements Client {
     });
     socket.setNoDelay(true);
     // A handshake, connect or publish that stalls this long is dropped; players are exempt (they only read).
-    socket.setTimeout(IDLE_TIMEOUT_MS, () => {
-      if (this.state !== 'playing') this.close(`no data for ${IDLE_TIMEOUT_MS / 1000} s while ${this.state}`);
+    const idleMs = deps.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    socket.setTimeout(idleMs, () => {
+      if (this.state !== 'playing') this.close(`no data for ${idleMs / 1000} s while ${this.state}`);
     });
     socket.on('data', (d) => this.onData(d));
     socket.on('error', (e) => this.log.debug({ err: e.message }, 'rtmp socket error'));
