@@ -1,7 +1,8 @@
-// Runs every compiled test file under dist/test with Node's test runner.
+// Runs every compiled test file under dist/test with Node's test runner; a compiled test whose source
+// test/**/*.test.ts is gone (deleted or renamed) does not run.
 // Usage: node scripts/run-tests.mjs [substring filter ...]
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { spawn } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -16,7 +17,14 @@ function walk(dir, out) {
   }
   return out;
 }
-const files = walk(join(root, 'dist/test'), [])
+const compiled = walk(join(root, 'dist/test'), []);
+const sourceOf = (f) => join(root, relative(join(root, 'dist'), f).replace(/\.js$/, '.ts'));
+const stale = compiled.filter((f) => !existsSync(sourceOf(f)));
+if (stale.length > 0) {
+  console.error(`Not running ${stale.length} compiled tests whose source is gone: ${stale.map((f) => relative(root, f)).join(', ')}`);
+}
+const files = compiled
+  .filter((f) => !stale.includes(f))
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {

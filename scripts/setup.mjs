@@ -1,7 +1,8 @@
 // Installs and builds what `npm start` / `npm test` need, quickly when everything is already there:
 // npm packages, Debian packages (apt-get when root, else one line saying what to install), the TypeScript
-// build and the native SRT addon.
-import { existsSync, statSync, readdirSync } from 'node:fs';
+// build (also when a compiled file is missing; compiled files of deleted sources are removed) and the
+// native SRT addon.
+import { existsSync, statSync, readdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -9,9 +10,10 @@ const root = new URL('..', import.meta.url).pathname;
 const forWhat = process.argv.includes('--for') ? process.argv[process.argv.indexOf('--for') + 1] : 'start';
 const log = (m) => console.error(`[setup] ${m}`);
 
-const [major] = process.versions.node.split('.').map(Number);
-if (major < 20) {
-  log(`Node ${process.versions.node} is too old: install Node.js 20 or newer.`);
+// Node: scripts/run-tests.mjs uses --test-concurrency (Node 20.10) and --test-timeout (Node 20.11; 21.2 on 21).
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 11) || (major === 21 && minor < 2)) {
+  log(`Node ${process.versions.node} is too old: install Node.js 20.11 or newer (the test runner needs --test-timeout).`);
   process.exit(1);
 }
 
@@ -43,6 +45,12 @@ const needs = [
   { pkg: 'redis-server', check: () => has('redis-server'), for: ['start', 'test', 'bench'] },
   { pkg: 'libsrt-openssl-dev', check: () => existsSync('/usr/include/srt/srt.h'), for: ['start', 'test', 'bench'] },
   { pkg: 'chromium', check: () => existsSync('/usr/bin/chromium'), for: ['test'] },
+  // The native SRT addon's build (node-gyp: a C++ compiler, make, python3; pkg-config for libsrt's flags).
+  { pkg: 'build-essential', check: () => has('g++') && has('make'), for: ['start', 'test', 'bench'] },
+  { pkg: 'python3', check: () => has('python3'), for: ['start', 'test', 'bench'] },
+  { pkg: 'pkg-config', check: () => has('pkg-config'), for: ['start', 'test', 'bench'] },
+  // pgrep, used by the tests that check no child process is left behind.
+  { pkg: 'procps', check: () => has('pgrep'), for: ['test'] },
 ];
 function has(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
@@ -76,9 +84,56 @@ function newestSource(dir) {
   }
   return newest;
 }
+const tsDirs = ['src', 'test', 'bench', 'native/srt'];
 const built = mtime('dist/.tsbuildinfo');
-const src = Math.max(...['src', 'test', 'bench', 'native/srt'].map(newestSource), mtime('tsconfig.json'));
-if (built === 0 || src > built) {
+const src = Math.max(...tsDirs.map(newestSource), mtime('tsconfig.json'));
+
+// 3a. Compiled files and their sources: dist/<path>.js belongs to <path>.ts (tsconfig's include; not
+// test/fixtures or native/srt/build). A compiled file whose source is gone (deleted or renamed) is removed, so
+// a stale test never runs; a source without its compiled file forces a full build, since tsc's incremental
+// build info does not notice a deleted output.
+function tsSources(dir, out = []) {
+  let names = [];
+  try {
+    names = readdirSync(join(root, dir), { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const d of names) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) {
+      if (p !== 'test/fixtures' && p !== 'native/srt/build' && d.name !== 'node_modules') tsSources(p, out);
+    } else if (d.name.endsWith('.ts') && !d.name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}
+function compiledFiles(dir, out = []) {
+  let names = [];
+  try {
+    names = readdirSync(join(root, dir), { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const d of names) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) compiledFiles(p, out);
+    else if (d.name.endsWith('.js') || d.name.endsWith('.js.map')) out.push(p);
+  }
+  return out;
+}
+const sources = tsDirs.flatMap((d) => tsSources(d));
+const stale = tsDirs
+  .flatMap((d) => compiledFiles(join('dist', d)))
+  .filter((p) => !existsSync(join(root, p.slice('dist/'.length).replace(/\.js(\.map)?$/, '.ts'))));
+for (const p of stale) rmSync(join(root, p), { force: true });
+if (stale.length > 0) log(`removed ${stale.length} compiled files whose source is gone (e.g. ${stale[0]})`);
+const notCompiled = sources.filter((p) => !existsSync(join(root, 'dist', p.replace(/\.ts$/, '.js'))));
+if (built > 0 && notCompiled.length > 0) {
+  log(`${notCompiled.length} sources have no compiled file (e.g. ${notCompiled[0]}): building everything`);
+  rmSync(join(root, 'dist/.tsbuildinfo'), { force: true });
+}
+
+if (built === 0 || src > built || notCompiled.length > 0) {
   log('building TypeScript');
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 }
