@@ -62,6 +62,7 @@ function rawConnect(): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = connect({ port: server.app.rtmpPort, host: '127.0.0.1', allowHalfOpen: true }, () => {
       s.off('error', reject);
+      s.on('error', () => {}); // a reset is seen by serverCloses; never an unhandled 'error'
       resolve(s);
     });
     openSockets.add(s);
