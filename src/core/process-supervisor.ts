@@ -400,12 +400,12 @@ export class ProcessSupervisor {
     try {
       child = spawn(file, argv, { stdio, env: this.opts.env, cwd: this.opts.cwd });
     } catch (e) {
-      this.onRunFailed(null, `cannot start ${this.opts.command}: ${(e as Error).message}`, 0);
+      this.onRunEnded(null, `cannot start ${this.opts.command}: ${(e as Error).message}`);
       return;
     }
     if (child.pid === undefined) {
       // spawn() failed asynchronously (EAGAIN, EACCES...): 'error' follows, there is no process
-      child.once('error', (e) => this.onRunFailed(null, `cannot start ${this.opts.command}: ${e.message}`, 0));
+      child.once('error', (e) => this.onRunEnded(null, `cannot start ${this.opts.command}: ${e.message}`));
       return;
     }
     trackChild(child);
@@ -452,7 +452,7 @@ export class ProcessSupervisor {
         this.setState('stopped', null);
         return;
       }
-      this.onRunFailed(run, reason, ranMs);
+      this.onRunEnded(exit);
     };
     // Handle the exit once stderr is drained, so the reason holds the child's last words.
     child.once('exit', (code, signal) => {
@@ -470,16 +470,19 @@ export class ProcessSupervisor {
     const timeoutMs = this.opts.readyTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | null = null;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`it did not become ready within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new Error(`${this.opts.command} did not become ready within ${timeoutMs} ms`)), timeoutMs);
     });
-    Promise.race([this.opts.ready(run), timeout, exited.then((e) => Promise.reject(new Error(e.reason)))]).then(
+    const ready = this.opts.ready(run).catch((e: Error) => {
+      throw new Error(`${this.opts.command} is not ready: ${e.message}`);
+    });
+    Promise.race([ready, timeout, exited.then((e) => Promise.reject(new Error(e.reason)))]).then(
       () => {
         if (timer) clearTimeout(timer);
         if (this.current === run && !run.ended && !this.stopping) this.becameRunning();
       },
       (e: Error) => {
         if (timer) clearTimeout(timer);
-        if (this.current === run && !run.ended) this.kill(`${this.opts.command} ${e.message}`);
+        if (this.current === run && !run.ended) this.kill(e.message);
       },
     );
   }
@@ -489,14 +492,22 @@ export class ProcessSupervisor {
     this.setState('running', null);
   }
 
-  /** A run ended without being asked to (or could not start): restart with backoff, or give up. */
-  private onRunFailed(run: LiveRun | null, reason: string, ranMs: number): void {
+  /**
+   * A run ended without being asked to (or could not start): restart with backoff, or give up. Without a
+   * restart policy it ran once: exit code 0 is `stopped`, anything else `failed`.
+   */
+  private onRunEnded(exit: ProcessExit | null, startError = ''): void {
+    const reason = exit?.reason ?? startError;
     if (this.stopping) {
       this.setState('stopped', null);
       return;
     }
     const policy = this.policy;
-    if (run && policy && ranMs >= policy.healthyAfterMs) this.failures = 0;
+    if (!policy && exit?.code === 0 && !this.current?.killReason) {
+      this.setState('stopped', reason);
+      return;
+    }
+    if (exit && policy && exit.ranMs >= policy.healthyAfterMs) this.failures = 0;
     this.failures++;
     if (!policy || (!this.everRunning && this.opts.retryFirstStart === false)) {
       this.setState('failed', reason);
