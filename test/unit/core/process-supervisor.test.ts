@@ -2,29 +2,8 @@
 // run, giving up, SIGKILL after the grace period, ready checks, restartNow, a missing command.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProcessSupervisor, type ProcessState, type ProcessSupervisorOptions } from '../../../src/core/process-supervisor.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function until(sup: ProcessSupervisor, pred: (s: ProcessState) => boolean, ms = 10000): Promise<ProcessState> {
-  return new Promise((resolve, reject) => {
-    if (pred(sup.state)) return resolve(sup.state);
-    const t = setTimeout(() => reject(new Error(`state stayed ${JSON.stringify(sup.state)}; log: ${sup.log.join(' | ')}`)), ms);
-    const off = sup.stateChanged.on((s) => {
-      if (!pred(s)) return;
-      clearTimeout(t);
-      off();
-      resolve(s);
-    });
-  });
-}
+import { ProcessSupervisor, type ProcessSupervisorOptions } from '../../../src/core/process-supervisor.js';
+import { running as alive, untilState as until } from './process-helpers.js';
 
 function sh(script: string, opts: Partial<ProcessSupervisorOptions> = {}): ProcessSupervisor {
   return new ProcessSupervisor({ command: 'sh', args: ['-c', script], ...opts });

@@ -8,37 +8,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../../../src/core/frame.js';
-import type { ProcessState } from '../../../src/core/process-supervisor.js';
 import { FfmpegSupervisor } from '../../../src/servers/ffmpeg/ffmpeg-supervisor.js';
 import { FlvPipeSource } from '../../../src/servers/ffmpeg/flv-pipe-source.js';
 import type { FfmpegProgress } from '../../../src/servers/ffmpeg/progress.js';
 import { cleanupAll, sleep, tempDir, track } from '../../support.js';
+import { running, untilState as until } from '../core/process-helpers.js';
 
 test.after(cleanupAll);
 
 const TESTSRC = ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25'];
-
-/** Gone, or a zombie nobody reaped yet (our container's init may not reap): either way not running. */
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-function until(sup: FfmpegSupervisor, pred: (s: ProcessState) => boolean, ms = 20000): Promise<ProcessState> {
-  return new Promise((resolve, reject) => {
-    if (pred(sup.state)) return resolve(sup.state);
-    const t = setTimeout(() => reject(new Error(`state stayed ${JSON.stringify(sup.state)}; log: ${sup.log.join(' | ')}`)), ms);
-    const off = sup.stateChanged.on((s) => {
-      if (!pred(s)) return;
-      clearTimeout(t);
-      off();
-      resolve(s);
-    });
-  });
-}
 
 test('ffmpeg supervisor: progress of a real run (frame, fps, bitrate, speed, out_time)', async () => {
   const out = join(tempDir(), 'out.flv');
