@@ -214,6 +214,8 @@ export class ProcessSupervisor {
   private stopping = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly tail: string[] = [];
+  /** runs not yet exited (a run replaced by restartNow() may still be on its way out) */
+  private readonly exiting = new Set<Promise<ProcessExit>>();
   private readonly policy: RestartPolicy | null;
   private readonly maxPending: number;
 
@@ -308,7 +310,8 @@ export class ProcessSupervisor {
     this.clearRetry();
     const r = this.current;
     if (!r || r.ended) {
-      if (this.st.state !== 'failed') this.setState('stopped', null);
+      if (this.st.state !== 'failed' && this.st.state !== 'stopped') this.setState('stopped', null);
+      await Promise.all(this.exiting);
       return;
     }
     this.setState('stopping', null);
@@ -324,7 +327,7 @@ export class ProcessSupervisor {
       r.child.kill(signal);
       timer = setTimeout(() => r.child.kill('SIGKILL'), grace);
     }
-    await r.exited;
+    await Promise.all(this.exiting);
     if (timer) clearTimeout(timer);
   }
 
@@ -412,6 +415,8 @@ export class ProcessSupervisor {
     const gen = ++this.generation;
     let resolveExit!: (e: ProcessExit) => void;
     const exited = new Promise<ProcessExit>((r) => (resolveExit = r));
+    this.exiting.add(exited);
+    void exited.then(() => this.exiting.delete(exited));
     const run: LiveRun = {
       generation: gen,
       pid: child.pid,

@@ -4,13 +4,14 @@
 // - AAC -> Opus for WHEP viewers: AAC frames go in as FLV on stdin, Opus comes back as Ogg on stdout (one
 //   20 ms packet per page; the granule positions give the timestamps).
 // Timestamps are kept in the caller's millisecond timeline: each FFmpeg run (a generation) remembers the
-// time of its first input and adds it to what comes out. A process that dies is restarted (a few times a
-// minute at most) with fresh headers; a stalled one has its input dropped rather than queued without bound.
+// time of its first input and adds it to what comes out. Each FFmpeg runs under servers/ffmpeg's supervisor:
+// one that dies is restarted with a growing delay (given up after 5 failures in a row) with fresh headers; a
+// stalled one has its input dropped rather than queued without bound.
 import type { Logger } from 'pino';
 import { AudioCodec, type Frame } from '../../core/frame.js';
 import { encodeFlvTag, flvFileHeader } from '../../codecs/flv.js';
 import { OggHeaderType, OggReader, opusHead, opusPacketSamples, opusTags, writeOggPage } from '../../codecs/rtp/ogg-opus.js';
-import { FfmpegSupervisor } from '../ffmpeg/ffmpeg-supervisor.js';
+import { FfmpegSupervisor, type FfmpegSummary } from '../ffmpeg/ffmpeg-supervisor.js';
 import { FlvPipeSource } from '../ffmpeg/flv-pipe-source.js';
 
 const OPUS_RATE = 48000;
@@ -23,8 +24,8 @@ export interface TranscoderOptions {
   name: string;
 }
 
-/** One supervised FFmpeg with stdin/stdout pipes, and the log lines of its life. */
-abstract class FfmpegPipe {
+/** What both transcoders share: one supervised FFmpeg with stdin/stdout pipes, and the log lines of its life. */
+abstract class SupervisedTranscoder {
   protected readonly ff: FfmpegSupervisor;
   private ownDropped = 0;
 
@@ -67,6 +68,11 @@ abstract class FfmpegPipe {
     return this.ff.running;
   }
 
+  /** state, pid, restarts, progress and stderr tail of its FFmpeg (for the API and the console) */
+  summary(): FfmpegSummary {
+    return this.ff.summary();
+  }
+
   protected start(): void {
     this.ff.start();
   }
@@ -85,7 +91,7 @@ abstract class FfmpegPipe {
 const COMMON_INPUT = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-fflags', '+nobuffer', '-probesize', '32', '-analyzeduration', '0'];
 
 /** Opus packets (from a WHIP publisher) in, AAC frames out. */
-export class OpusToAacTranscoder extends FfmpegPipe {
+export class OpusToAacTranscoder extends SupervisedTranscoder {
   private serial = 0;
   private page = 0;
   /** caller ms of the first packet of this generation, and the last granule written */
@@ -150,7 +156,7 @@ export class OpusToAacTranscoder extends FfmpegPipe {
 }
 
 /** AAC frames (from any publisher) in, Opus packets (20 ms, 48 kHz) out. */
-export class AacToOpusTranscoder extends FfmpegPipe {
+export class AacToOpusTranscoder extends SupervisedTranscoder {
   private header: Frame | null = null;
   private baseMs: number | null = null;
   private headerSent = false;
