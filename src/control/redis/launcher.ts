@@ -1,13 +1,14 @@
 // The embedded Redis: when REDIS_URL is unset the server runs Debian's redis-server itself, with its data in
 // DATA_DIR/redis (append-only file on), listening only on a unix socket there (no TCP port, nothing exposed),
-// watches it, restarts it with a log line when it dies, and stops it on close.
-import { spawn, type ChildProcess } from 'node:child_process';
+// watches it, restarts it with a log line when it dies, and stops it on close; core's ProcessSupervisor does
+// the spawning, backoff and stopping, and has the kernel SIGTERM it (so it flushes its AOF) if we die.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { ProcessSupervisor, type ProcessExit, type ProcessRun } from '../../core/process-supervisor.js';
 import { ControlPlaneError } from '../errors.js';
 
 export interface EmbeddedRedisOptions {
@@ -38,15 +39,9 @@ function alive(pid: number): boolean {
 /** A redis-server child process owned by this server. */
 export class EmbeddedRedis {
   readonly socketPath: string;
-  private child: ChildProcess | null = null;
-  private stopping = false;
-  private restarts = 0;
-  private lastStart = 0;
-  private restartTimer: NodeJS.Timeout | null = null;
-  private readonly logTail: string[] = [];
+  private sup: ProcessSupervisor | null = null;
   private readonly binary: string;
   private readonly pidFile: string;
-  private readonly onProcessExit = () => this.child?.kill('SIGKILL');
 
   constructor(private readonly opts: EmbeddedRedisOptions) {
     this.binary = opts.binary ?? '/usr/bin/redis-server';
@@ -60,7 +55,7 @@ export class EmbeddedRedis {
 
   /** The running redis-server's pid, or null. */
   get pid(): number | null {
-    return this.child?.pid ?? null;
+    return this.sup?.run?.pid ?? null;
   }
 
   get url(): string {
@@ -76,9 +71,51 @@ export class EmbeddedRedis {
     }
     mkdirSync(this.opts.dir, { recursive: true });
     await this.killStale();
-    this.stopping = false;
-    process.on('exit', this.onProcessExit);
-    await this.spawnAndWait();
+    const log = this.opts.logger;
+    const sup = new ProcessSupervisor({
+      command: this.binary,
+      args: this.args(),
+      stdout: 'log', // --logfile '' logs to stdout
+      restart: { initialDelayMs: 250, maxDelayMs: 10_000, healthyAfterMs: 60_000 },
+      retryFirstStart: false, // a first start that fails is a configuration problem: say so at once
+      ready: (run) => this.waitForPing(run),
+      readyTimeoutMs: this.opts.startTimeoutMs ?? 10_000,
+      stopSignal: 'SIGTERM', // it flushes the AOF
+      stopGraceMs: 5000,
+      deathSignal: 'SIGTERM',
+      logLines: 30,
+    });
+    this.sup = sup;
+    sup.line.on((line) => log.debug({ redis: line }, 'redis-server'));
+    let died: ProcessExit | null = null;
+    let startedOnce = false;
+    sup.exited.on((e) => {
+      if (!e.requested) died = e;
+    });
+    sup.stateChanged.on((s) => {
+      if (s.state === 'running') {
+        const pid = sup.run?.pid;
+        if (startedOnce) log.info({ pid }, 'the embedded redis-server is running again');
+        else log.info({ pid, socket: this.socketPath, dir: this.opts.dir }, 'embedded redis-server started');
+        startedOnce = true;
+      } else if (s.state === 'retrying' && died) {
+        const d: ProcessExit = died;
+        log.error(
+          { pid: d.pid, code: d.code, signal: d.signal, restarts: sup.summary().restarts },
+          `the embedded redis-server (pid ${d.pid}) died (${d.signal ?? `exit code ${d.code}`}); restarting it in ${Math.max(0, (s.retryAt ?? 0) - Date.now())} ms; ` +
+            `the API answers 503 meanwhile, media keeps flowing; ${s.reason}; last log: ${sup.log.slice(-3).join(' | ')}`,
+        );
+      }
+    });
+    sup.start();
+    try {
+      await sup.whenRunning();
+    } catch (e) {
+      throw new ControlPlaneError(
+        `the embedded redis-server could not be started (${(e as Error).message}); its last log lines: ${sup.log.slice(-5).join(' | ') || '(none)'}; ` +
+          `check that ${this.opts.dir} is writable, or set REDIS_URL to use another Redis`,
+      );
+    }
   }
 
   /** A redis-server left over from a previous run that was killed hard would keep our AOF open: end it. */
@@ -118,49 +155,11 @@ export class EmbeddedRedis {
     ];
   }
 
-  private spawnChild(): ChildProcess {
-    const child = spawn(this.binary, this.args(), { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.lastStart = Date.now();
-    const onData = (d: Buffer) => {
-      for (const line of d.toString().split('\n')) {
-        if (!line.trim()) continue;
-        this.logTail.push(line.trim());
-        if (this.logTail.length > 30) this.logTail.shift();
-        this.opts.logger.debug({ redis: line.trim() }, 'redis-server');
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    this.child = child;
-    return child;
-  }
-
-  private async spawnAndWait(): Promise<void> {
-    const child = this.spawnChild();
-    const timeoutMs = this.opts.startTimeoutMs ?? 10000;
-    let exited: string | null = null;
-    const onExit = (code: number | null, signal: string | null) => {
-      exited = `exited with ${signal ?? `code ${code}`}`;
-    };
-    child.once('exit', onExit);
-    child.once('error', (e) => {
-      exited = `could not be started: ${e.message}`;
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (!(await this.ping())) {
-      if (exited || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        const why = exited ?? `did not accept connections within ${timeoutMs} ms`;
-        throw new ControlPlaneError(
-          `the embedded redis-server ${why}; its last log lines: ${this.logTail.slice(-5).join(' | ') || '(none)'}; ` +
-            `check that ${this.opts.dir} is writable, or set REDIS_URL to use another Redis`,
-        );
-      }
-      await sleep(50);
-    }
-    child.off('exit', onExit);
-    child.once('exit', (code, signal) => this.onUnexpectedExit(child, code, signal));
-    this.opts.logger.info({ pid: child.pid, socket: this.socketPath, dir: this.opts.dir }, 'embedded redis-server started');
+  /** Resolves once redis-server answers PING on its socket (the supervisor bounds the wait). */
+  private async waitForPing(run: ProcessRun): Promise<void> {
+    let gone = false;
+    void run.exited.then(() => (gone = true));
+    while (!gone && !(await this.ping())) await sleep(50); // an exit is reported by the supervisor
   }
 
   /** True when redis-server answers PING on the socket (a raw RESP exchange, no client library). */
@@ -178,49 +177,13 @@ export class EmbeddedRedis {
     });
   }
 
-  private onUnexpectedExit(child: ChildProcess, code: number | null, signal: string | null): void {
-    if (this.child === child) this.child = null;
-    if (this.stopping) return;
-    if (Date.now() - this.lastStart > 60000) this.restarts = 0;
-    this.restarts++;
-    const delay = Math.min(250 * 2 ** (this.restarts - 1), 10000);
-    this.opts.logger.error(
-      { pid: child.pid, code, signal, restarts: this.restarts },
-      `the embedded redis-server (pid ${child.pid}) died (${signal ?? `exit code ${code}`}); restarting it in ${delay} ms; ` +
-        `the API answers 503 meanwhile, media keeps flowing; last log: ${this.logTail.slice(-3).join(' | ')}`,
-    );
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = null;
-      if (this.stopping) return;
-      this.spawnAndWait().then(
-        () => this.opts.logger.info({ pid: this.child?.pid }, 'the embedded redis-server is running again'),
-        (e: Error) => {
-          this.opts.logger.error({ err: e.message }, `restarting the embedded redis-server failed: ${e.message}`);
-          // Try again later, with a longer delay.
-          if (!this.stopping) this.onUnexpectedExit(this.child ?? child, null, 'start failure');
-        },
-      );
-    }, delay);
-    this.restartTimer.unref();
-  }
-
   /** Stops redis-server (SIGTERM: it flushes the AOF; SIGKILL after 5 s). */
   async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.restartTimer) {
-      clearTimeout(this.restartTimer);
-      this.restartTimer = null;
-    }
-    process.off('exit', this.onProcessExit);
-    const child = this.child;
-    this.child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
+    const sup = this.sup;
+    if (!sup) return;
+    const pid = sup.run?.pid;
+    await sup.stop();
     if (this.socketPath.startsWith(tmpdir())) rmSync(this.socketPath, { force: true });
-    this.opts.logger.info({ pid: child.pid }, 'embedded redis-server stopped');
+    if (pid !== undefined) this.opts.logger.info({ pid }, 'embedded redis-server stopped');
   }
 }

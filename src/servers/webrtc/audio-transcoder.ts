@@ -4,20 +4,16 @@
 // - AAC -> Opus for WHEP viewers: AAC frames go in as FLV on stdin, Opus comes back as Ogg on stdout (one
 //   20 ms packet per page; the granule positions give the timestamps).
 // Timestamps are kept in the caller's millisecond timeline: each FFmpeg run (a generation) remembers the
-// time of its first input and adds it to what comes out. A process that dies is restarted (a few times a
-// minute at most) with fresh headers; a stalled one has its input dropped rather than queued without bound.
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+// time of its first input and adds it to what comes out. Each FFmpeg runs under servers/ffmpeg's supervisor:
+// one that dies is restarted with a growing delay (given up after 5 failures in a row) with fresh headers; a
+// stalled one has its input dropped rather than queued without bound.
 import type { Logger } from 'pino';
 import { AudioCodec, type Frame } from '../../core/frame.js';
-import { FlvDemuxer, encodeFlvTag, flvFileHeader } from '../../codecs/flv.js';
+import { encodeFlvTag, flvFileHeader } from '../../codecs/flv.js';
 import { OggHeaderType, OggReader, opusHead, opusPacketSamples, opusTags, writeOggPage } from '../../codecs/rtp/ogg-opus.js';
+import { FfmpegSupervisor, type FfmpegSummary } from '../ffmpeg/ffmpeg-supervisor.js';
+import { FlvPipeSource } from '../ffmpeg/flv-pipe-source.js';
 
-/** unsent input above this many bytes means FFmpeg is stuck: input is dropped until it catches up */
-const MAX_PENDING_INPUT = 512 * 1024;
-const RESTART_DELAY_MS = 1000;
-const MAX_RESTARTS_PER_MINUTE = 5;
-const STDERR_TAIL = 4096;
 const OPUS_RATE = 48000;
 
 export interface TranscoderOptions {
@@ -28,126 +24,79 @@ export interface TranscoderOptions {
   name: string;
 }
 
-type Proc = ChildProcessByStdio<Writable, Readable, Readable>;
+/** What both transcoders share: one supervised FFmpeg with stdin/stdout pipes, and the log lines of its life. */
+abstract class SupervisedTranscoder {
+  protected readonly ff: FfmpegSupervisor;
+  private ownDropped = 0;
 
-/** Spawning, restarting and stopping one FFmpeg child with stdin/stdout pipes. */
-abstract class FfmpegPipe {
-  /** input units dropped because FFmpeg was not keeping up or not running */
-  dropped = 0;
-  protected proc: Proc | null = null;
-  private stopped = false;
-  private restarts: number[] = [];
-  private restartTimer: NodeJS.Timeout | null = null;
-  private stderr = '';
-  private readonly log: Logger;
-
-  constructor(
-    protected readonly opts: TranscoderOptions,
-    kind: string,
-  ) {
-    this.log = opts.logger.child({ transcoder: kind, stream: opts.name });
+  constructor(opts: TranscoderOptions, kind: string) {
+    const log = opts.logger.child({ transcoder: kind, stream: opts.name });
+    this.ff = new FfmpegSupervisor({
+      args: () => this.args(),
+      ffmpegPath: opts.ffmpegPath,
+      stdin: true,
+      stdout: true,
+      // A few quick retries, then audio is given up for this stream (as it is for good after a stop).
+      restart: { initialDelayMs: 1000, maxDelayMs: 8000, healthyAfterMs: 10_000, maxFailures: 5 },
+      stopSignal: 'SIGKILL', // its output no longer matters
+      logLines: 20,
+    });
+    this.ff.spawned.on((run) => {
+      log.debug({ pid: run.pid }, 'ffmpeg audio transcoder started');
+      this.onStart();
+    });
+    this.ff.stateChanged.on((s) => {
+      if (s.state === 'retrying') log.warn({ reason: s.reason }, 'ffmpeg audio transcoder exited; restarting');
+      else if (s.state === 'failed') log.error({ reason: s.reason }, 'ffmpeg for WebRTC audio failed; audio is disabled for this stream');
+    });
   }
 
   protected abstract args(): string[];
   /** a new process is starting: reset the per-generation state */
   protected abstract onStart(): void;
-  protected abstract onStdout(chunk: Buffer): void;
+
+  /** input units dropped because FFmpeg was not keeping up or not running */
+  get dropped(): number {
+    return this.ownDropped + this.ff.dropped;
+  }
+
+  protected countDrop(): void {
+    this.ownDropped++;
+  }
 
   get running(): boolean {
-    return this.proc !== null;
+    return this.ff.running;
+  }
+
+  /** state, pid, restarts, progress and stderr tail of its FFmpeg (for the API and the console) */
+  summary(): FfmpegSummary {
+    return this.ff.summary();
   }
 
   protected start(): void {
-    if (this.stopped || this.proc) return;
-    let proc: Proc;
-    try {
-      proc = spawn(this.opts.ffmpegPath ?? 'ffmpeg', this.args(), { stdio: ['pipe', 'pipe', 'pipe'] });
-    } catch (e) {
-      this.log.error({ err: (e as Error).message }, 'cannot start ffmpeg for WebRTC audio; install ffmpeg');
-      this.stopped = true;
-      return;
-    }
-    this.proc = proc;
-    this.stderr = '';
-    this.onStart();
-    proc.stdin.on('error', () => {}); // EPIPE when ffmpeg exits: handled by 'exit'
-    proc.stdout.on('data', (d: Buffer) => {
-      if (this.proc !== proc) return;
-      try {
-        this.onStdout(d);
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'bad output from ffmpeg; restarting it');
-        proc.kill('SIGKILL');
-      }
-    });
-    proc.stderr.on('data', (d: Buffer) => {
-      this.stderr = (this.stderr + d.toString()).slice(-STDERR_TAIL);
-    });
-    proc.on('error', (e) => {
-      this.log.error({ err: e.message }, 'ffmpeg for WebRTC audio failed to run; is ffmpeg installed? audio is disabled for this stream');
-      this.stopped = true;
-    });
-    proc.on('exit', (code, signal) => {
-      if (this.proc === proc) this.proc = null;
-      if (this.stopped) return;
-      this.log.warn({ code, signal, stderr: this.stderr.trim().slice(-500) }, 'ffmpeg audio transcoder exited; restarting');
-      this.scheduleRestart();
-    });
-    this.log.debug({ pid: proc.pid }, 'ffmpeg audio transcoder started');
-  }
-
-  private scheduleRestart(): void {
-    const now = Date.now();
-    this.restarts = this.restarts.filter((t) => now - t < 60_000);
-    if (this.restarts.length >= MAX_RESTARTS_PER_MINUTE) {
-      this.log.error(`ffmpeg audio transcoder failed ${MAX_RESTARTS_PER_MINUTE} times in a minute; audio is disabled for this stream`);
-      this.stopped = true;
-      return;
-    }
-    this.restarts.push(now);
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = null;
-      this.start();
-    }, RESTART_DELAY_MS);
-    this.restartTimer.unref();
+    this.ff.start();
   }
 
   /** Writes to FFmpeg's stdin; false (and counted) when it is not running or too far behind. */
   protected write(buf: Buffer): boolean {
-    const p = this.proc;
-    if (!p || p.stdin.destroyed || p.stdin.writableLength > MAX_PENDING_INPUT) {
-      this.dropped++;
-      return false;
-    }
-    p.stdin.write(buf);
-    return true;
+    return this.ff.write(buf);
   }
 
   /** Ends the process for good; resolves when it has exited (so a shutdown leaves no child behind). */
   stop(): Promise<void> {
-    this.stopped = true;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = null;
-    const p = this.proc;
-    this.proc = null;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
-    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-    p.stdin.destroy();
-    p.kill('SIGKILL');
-    return exited;
+    return this.ff.stop();
   }
 }
 
 const COMMON_INPUT = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-fflags', '+nobuffer', '-probesize', '32', '-analyzeduration', '0'];
 
 /** Opus packets (from a WHIP publisher) in, AAC frames out. */
-export class OpusToAacTranscoder extends FfmpegPipe {
+export class OpusToAacTranscoder extends SupervisedTranscoder {
   private serial = 0;
   private page = 0;
   /** caller ms of the first packet of this generation, and the last granule written */
   private baseMs: number | null = null;
   private lastGranule = -1n;
-  private demuxer: FlvDemuxer | null = null;
 
   constructor(
     opts: TranscoderOptions,
@@ -155,6 +104,14 @@ export class OpusToAacTranscoder extends FfmpegPipe {
     private readonly channels = 2,
   ) {
     super(opts, 'opus-to-aac');
+    new FlvPipeSource(this.ff, {
+      onFrame: (f) => {
+        if (f.type !== 'audio' || this.baseMs === null) return;
+        f.dts += this.baseMs;
+        f.pts += this.baseMs;
+        this.onFrame(f);
+      },
+    });
     this.start();
   }
 
@@ -172,21 +129,8 @@ export class OpusToAacTranscoder extends FfmpegPipe {
     this.page = 0;
     this.baseMs = null;
     this.lastGranule = -1n;
-    const demuxer = new FlvDemuxer({
-      onFrame: (f) => {
-        if (f.type !== 'audio' || this.baseMs === null) return;
-        f.dts += this.baseMs;
-        f.pts += this.baseMs;
-        this.onFrame(f);
-      },
-    });
-    this.demuxer = demuxer;
     this.write(this.oggPage(OggHeaderType.FirstPage, 0n, [opusHead(this.channels, 0)]));
     this.write(this.oggPage(0, 0n, [opusTags('srs-node')]));
-  }
-
-  protected onStdout(chunk: Buffer): void {
-    this.demuxer?.push(chunk);
   }
 
   private oggPage(headerType: number, granule: bigint, packets: Buffer[]): Buffer {
@@ -196,14 +140,14 @@ export class OpusToAacTranscoder extends FfmpegPipe {
   /** One Opus packet whose first sample is at `ms` in the caller's timeline. */
   push(packet: Buffer, ms: number): void {
     if (!this.running || packet.length === 0) {
-      this.dropped++;
+      this.countDrop();
       return;
     }
     if (this.baseMs === null) this.baseMs = ms;
     const start = BigInt(Math.max(0, Math.round((ms - this.baseMs) * (OPUS_RATE / 1000))));
     const end = start + BigInt(opusPacketSamples(packet));
     if (end <= this.lastGranule) {
-      this.dropped++; // late or repeated packet: Ogg granules only go forward
+      this.countDrop(); // late or repeated packet: Ogg granules only go forward
       return;
     }
     this.lastGranule = end;
@@ -212,10 +156,9 @@ export class OpusToAacTranscoder extends FfmpegPipe {
 }
 
 /** AAC frames (from any publisher) in, Opus packets (20 ms, 48 kHz) out. */
-export class AacToOpusTranscoder extends FfmpegPipe {
+export class AacToOpusTranscoder extends SupervisedTranscoder {
   private header: Frame | null = null;
   private baseMs: number | null = null;
-  private reader: OggReader | null = null;
   private headerSent = false;
 
   constructor(
@@ -224,6 +167,16 @@ export class AacToOpusTranscoder extends FfmpegPipe {
     private readonly onPacket: (packet: Buffer, ms: number) => void,
   ) {
     super(opts, 'aac-to-opus');
+    this.ff.spawned.on((run) => {
+      const reader = new OggReader((page) => this.onPage(page.granule, page.packets));
+      run.stdout?.on('data', (d: Buffer) => {
+        try {
+          reader.push(d);
+        } catch (e) {
+          this.ff.kill(`bad Ogg output from ffmpeg (${(e as Error).message}); restarting it`);
+        }
+      });
+    });
   }
 
   protected args(): string[] {
@@ -238,12 +191,7 @@ export class AacToOpusTranscoder extends FfmpegPipe {
   protected onStart(): void {
     this.baseMs = null;
     this.headerSent = false;
-    this.reader = new OggReader((page) => this.onPage(page.granule, page.packets));
     this.write(flvFileHeader(false, true));
-  }
-
-  protected onStdout(chunk: Buffer): void {
-    this.reader?.push(chunk);
   }
 
   private onPage(granule: bigint, packets: Buffer[]): void {
@@ -266,7 +214,7 @@ export class AacToOpusTranscoder extends FfmpegPipe {
       this.header = f;
       if (changed && this.running) {
         // A new AudioSpecificConfig mid-stream (a republish with other settings): start a fresh FFmpeg.
-        this.restartNow();
+        this.ff.restartNow();
         return;
       }
       this.start();
@@ -275,7 +223,7 @@ export class AacToOpusTranscoder extends FfmpegPipe {
     if (!this.header) return;
     this.start();
     if (!this.running) {
-      this.dropped++;
+      this.countDrop();
       return;
     }
     if (this.baseMs === null) this.baseMs = f.dts;
@@ -285,17 +233,6 @@ export class AacToOpusTranscoder extends FfmpegPipe {
     }
     const ts = Math.max(0, f.dts - this.baseMs);
     this.write(encodeFlvTag({ ...f, dts: ts, pts: ts }));
-  }
-
-  private restartNow(): void {
-    const p = this.proc;
-    this.proc = null;
-    if (p) {
-      p.removeAllListeners('exit');
-      p.stdin.destroy();
-      p.kill('SIGKILL');
-    }
-    this.start();
   }
 }
 

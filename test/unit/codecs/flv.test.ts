@@ -193,6 +193,21 @@ test('FLV: demuxer gives the same tags for any chunking, incl. one byte at a tim
   }
 });
 
+test('FLV: a stream cut anywhere (a pipe whose writer died) gives a prefix of the frames, never an error', () => {
+  const file = fixture('aac-48k-mono.flv');
+  const whole = demux([file]).frames;
+  const tagEnds = walkFlv(file).map((t) => t.bytes.byteOffset - file.byteOffset + t.bytes.length - 4);
+  let seed = 7;
+  for (let i = 0; i < 200; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const cut = seed % file.length;
+    const got = demux(splitRandom(file.subarray(0, cut), i, 700)).frames;
+    // a tag counts once its body is complete (its PreviousTagSize may still be missing)
+    const complete = tagEnds.filter((end) => end <= cut).length;
+    assert.deepEqual(got, whole.slice(0, complete), `cut at ${cut}`);
+  }
+});
+
 test('FLV: media payloads are views of the body, not copies', () => {
   const body = hex('17 01 000000 00000002 6588');
   const f = flvBodyToFrame(FlvTagType.Video, 10, body)!;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -100,6 +101,31 @@ describe('embedded redis-server', () => {
       await r.stop();
     } finally {
       stale.kill('SIGKILL');
+    }
+  });
+
+  it('does not outlive a server that is SIGKILLed (the kernel sends it SIGTERM: it flushes its AOF)', async () => {
+    const dir = join(tempDir('srs-node-embedded-'), 'redis');
+    const script = fileURLToPath(new URL('./redis-orphan-child.js', import.meta.url));
+    const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    let pid = 0;
+    try {
+      await waitFor('the redis pid from the child', () => (pid = Number(/redis pid (\d+)/.exec(out)?.[1] ?? 0)) > 0);
+      assert.ok(alive(pid));
+      child.kill('SIGKILL');
+      const zombie = (): boolean => {
+        try {
+          return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        } catch {
+          return true;
+        }
+      };
+      await waitFor('redis-server to exit', () => !alive(pid) || zombie(), 3000);
+    } finally {
+      child.kill('SIGKILL');
+      if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 
