@@ -5,8 +5,10 @@
 // onError, and memory only grows with bytes actually received (bounded per PES).
 
 import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
-import { CodecError, NalUnitType, buildAvcDecoderConfig, splitAnnexB } from '../h264.js';
+import { CodecError } from '../codec-error.js';
+import { NalUnitType, buildAvcDecoderConfig, splitAnnexB } from '../h264.js';
 import { HevcNalType, buildHevcDecoderConfig, isHevcKeyframe } from '../h265.js';
+import { isMpegAudioHeader, mpegAudioChannels, mpegAudioSampleRate } from '../mpeg-audio.js';
 import {
   AAC_SAMPLES_PER_FRAME,
   audioSpecificConfigFromAdts,
@@ -59,12 +61,6 @@ const PES_START_CODE_PREFIX = 0x000001;
 const PES_MIN_HEADER = 9;
 const UNKNOWN = -1;
 
-/** MPEG audio header: samples per second by version (MPEG-1, MPEG-2, MPEG-2.5) and index. */
-const MP3_SAMPLE_RATES: Record<number, readonly number[]> = {
-  3: [44100, 48000, 32000],
-  2: [22050, 24000, 16000],
-  0: [11025, 12000, 8000],
-};
 
 interface PesStream {
   pid: number;
@@ -633,13 +629,9 @@ export class TsDemuxer {
     const data = Buffer.from(payload);
     const ms = Math.round(ptsTicks / TICKS_PER_MS);
     const frame: Frame = { type: 'audio', codec: AudioCodec.MP3, dts: ms, pts: ms, keyframe: false, header: false, data };
-    if (data.length >= 4 && data[0] === 0xff && (data[1] & 0xe0) === 0xe0) {
-      const rates = MP3_SAMPLE_RATES[(data[1] >> 3) & 3];
-      const index = (data[2] >> 2) & 3;
-      if (rates && index < 3) {
-        frame.sampleRate = rates[index];
-        frame.channels = data[3] >> 6 === 3 ? 1 : 2;
-      }
+    if (isMpegAudioHeader(data)) {
+      frame.sampleRate = mpegAudioSampleRate(data);
+      frame.channels = mpegAudioChannels(data);
     } else {
       this.report(new CodecError('CODEC_INVALID', `MPEG audio PES on PID ${s.pid} does not start with a frame header`));
     }

@@ -1,7 +1,7 @@
 // AAC: AudioSpecificConfig parse/build with escapes, ADTS header write/parse against ffmpeg's, ADTS runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodecError } from '../../../src/codecs/h264.js';
+import { CodecError } from '../../../src/codecs/codec-error.js';
 import {
   aacAudioInfo,
   aacProfileName,
