@@ -30,7 +30,7 @@ export const AAC_SAMPLE_RATES: readonly number[] = [
 const EXPLICIT_FREQUENCY_INDEX = 0xf;
 const ESCAPE_OBJECT_TYPE = 31;
 
-/** channelConfiguration -> channel count, 14496-3 Table 1.19 (0: defined by a program_config_element). */
+/** channelConfiguration -> channel count, 14496-3 Table 1.19 (0: defined by a program_config_element; 8-10, 15 reserved). */
 const CHANNELS_BY_CONFIG: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 8, 0, 0, 0, 7, 8, 24, 8, 0];
 
 /** Samples per AAC frame (raw_data_block) for the common 1024-sample framing. */
@@ -156,6 +156,9 @@ export function parseAudioSpecificConfig(buf: Buffer): AacConfig {
   if (objectType === 0) throw invalid('AudioSpecificConfig has audioObjectType 0 (null)');
   const freq = readFrequency(r);
   const channelConfig = r.readBits(4);
+  if (channelConfig !== 0 && CHANNELS_BY_CONFIG[channelConfig] === 0) {
+    throw invalid(`AAC channelConfiguration ${channelConfig} is reserved`);
+  }
   const cfg: AacConfig = {
     objectType,
     coreObjectType: objectType,
