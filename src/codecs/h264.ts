@@ -5,6 +5,7 @@
 import { VideoCodec, type VideoInfo } from '../core/frame.js';
 import { BitReader, removeEmulationPrevention } from './bit-reader.js';
 import { CodecError } from './codec-error.js';
+import { readTimingInfo, readVuiHead, type VuiPicture, type VuiTiming } from './vui.js';
 
 /** nal_unit_type, 14496-10 Table 7-1. */
 export enum NalUnitType {
@@ -45,12 +46,6 @@ export enum AvcProfile {
 /** Profiles whose SPS carries chroma_format_idc, bit depths and scaling matrices (7.3.2.1.1). */
 const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
 
-/** aspect_ratio_idc -> sample aspect ratio, 14496-10 Table E-1. */
-const SAR_TABLE: ReadonlyArray<readonly [number, number]> = [
-  [0, 0], [1, 1], [12, 11], [10, 11], [16, 11], [40, 33], [24, 11], [20, 11], [32, 11],
-  [80, 33], [18, 11], [15, 11], [64, 33], [160, 99], [4, 3], [3, 2], [2, 1],
-];
-const EXTENDED_SAR = 255;
 
 /** The 4-byte Annex B start code written by the builders. */
 export const START_CODE = Buffer.from([0, 0, 0, 1]);
@@ -65,7 +60,7 @@ function invalid(message: string): CodecError {
 }
 
 /** Fields of an H.264 sequence parameter set. Sizes are after frame cropping. */
-export interface AvcSps {
+export interface AvcSps extends VuiPicture, VuiTiming {
   profileIdc: number;
   /** constraint_set0..5 flags as the byte that carries them */
   constraintFlags: number;
@@ -86,15 +81,6 @@ export interface AvcSps {
   crop: { left: number; right: number; top: number; bottom: number };
   width: number;
   height: number;
-  /** sample aspect ratio from the VUI; 1:1 when absent */
-  sarWidth: number;
-  sarHeight: number;
-  /** frames per second from the VUI timing info (rounded to 3 decimals: 29.97), when present */
-  fps?: number;
-  /** the VUI timing info itself, when present: fps = timeScale / (2 * numUnitsInTick) */
-  numUnitsInTick?: number;
-  timeScale?: number;
-  videoFullRange?: boolean;
 }
 
 function skipScalingList(r: BitReader, size: number): void {
@@ -213,34 +199,8 @@ export function parseSps(sps: Buffer): AvcSps {
 
 /** vui_parameters() up to the timing info, 14496-10 E.1.1. */
 function parseVui(r: BitReader, out: AvcSps): void {
-  if (r.readBit()) {
-    const idc = r.readBits(8);
-    if (idc === EXTENDED_SAR) {
-      out.sarWidth = r.readBits(16);
-      out.sarHeight = r.readBits(16);
-    } else if (idc > 0 && idc < SAR_TABLE.length) {
-      [out.sarWidth, out.sarHeight] = SAR_TABLE[idc];
-    }
-  }
-  if (r.readBit()) r.skipBits(1); // overscan_appropriate_flag
-  if (r.readBit()) {
-    r.skipBits(3); // video_format
-    out.videoFullRange = r.readBit() === 1;
-    if (r.readBit()) r.skipBits(24); // colour_primaries, transfer_characteristics, matrix_coefficients
-  }
-  if (r.readBit()) {
-    r.readUE(); // chroma_sample_loc_type_top_field
-    r.readUE(); // chroma_sample_loc_type_bottom_field
-  }
-  if (r.readBit()) {
-    const numUnitsInTick = r.readBits(32);
-    const timeScale = r.readBits(32);
-    if (numUnitsInTick > 0 && timeScale > 0) {
-      out.numUnitsInTick = numUnitsInTick;
-      out.timeScale = timeScale;
-      out.fps = Math.round((timeScale / (2 * numUnitsInTick)) * 1000) / 1000;
-    }
-  }
+  readVuiHead(r, out);
+  if (r.readBit()) readTimingInfo(r, out, 2);
 }
 
 /** constraint_set0_flag .. constraint_set5_flag in the byte after profile_idc (7.3.2.1.1), MSB first. */

@@ -5,6 +5,7 @@
 import { VideoCodec, type VideoInfo } from '../core/frame.js';
 import { BitReader, removeEmulationPrevention } from './bit-reader.js';
 import { CodecError } from './codec-error.js';
+import { readTimingInfo, readVuiHead, type VuiPicture, type VuiTiming } from './vui.js';
 
 /** nal_unit_type, 23008-2 Table 7-1. */
 export enum HevcNalType {
@@ -153,24 +154,6 @@ function readProfileTierLevel(r: BitReader, maxNumSubLayersMinus1: number): Hevc
   return { profileSpace, tier, profileIdc, profileCompatibilityFlags, levelIdc };
 }
 
-/** The timing info of a VPS or a VUI, when present: fps = timeScale / numUnitsInTick. */
-export interface HevcTiming {
-  numUnitsInTick?: number;
-  timeScale?: number;
-  /** frames per second, rounded to 3 decimals (29.97) */
-  fps?: number;
-}
-
-function readTiming(r: BitReader, out: HevcTiming): void {
-  const numUnitsInTick = r.readBits(32);
-  const timeScale = r.readBits(32);
-  if (numUnitsInTick > 0 && timeScale > 0) {
-    out.numUnitsInTick = numUnitsInTick;
-    out.timeScale = timeScale;
-    out.fps = Math.round((timeScale / numUnitsInTick) * 1000) / 1000;
-  }
-}
-
 /** Skips the sub-layer ordering info of a VPS or SPS (7.3.2.1, 7.3.2.2.1). */
 function skipSubLayerOrdering(r: BitReader, maxSubLayersMinus1: number): void {
   const all = r.readBit() === 1; // *_sub_layer_ordering_info_present_flag
@@ -182,7 +165,7 @@ function skipSubLayerOrdering(r: BitReader, maxSubLayersMinus1: number): void {
 }
 
 /** Fields of an HEVC video parameter set (7.3.2.1) up to its timing info. */
-export interface HevcVps extends HevcProfileTierLevel, HevcTiming {
+export interface HevcVps extends HevcProfileTierLevel, VuiTiming {
   vpsId: number;
   maxLayers: number;
   maxSubLayers: number;
@@ -222,7 +205,7 @@ export function parseHevcVps(vps: Buffer): HevcVps {
     const maxLayerId = r.readBits(6);
     const numLayerSetsMinus1 = r.readUEMax(MAX_LAYER_SETS - 1, 'vps_num_layer_sets_minus1');
     r.skipBits(numLayerSetsMinus1 * (maxLayerId + 1)); // layer_id_included_flag[i][j]
-    if (r.readBit()) readTiming(r, out);
+    if (r.readBit()) readTimingInfo(r, out, 1);
   } catch (e) {
     if (!(e instanceof CodecError)) throw e;
   }
@@ -230,7 +213,7 @@ export function parseHevcVps(vps: Buffer): HevcVps {
 }
 
 /** Fields of an HEVC sequence parameter set up to the VUI timing info. Sizes are after the conformance window. */
-export interface HevcSps extends HevcProfileTierLevel, HevcTiming {
+export interface HevcSps extends HevcProfileTierLevel, VuiPicture, VuiTiming {
   vpsId: number;
   maxSubLayers: number;
   temporalIdNesting: boolean;
@@ -246,10 +229,6 @@ export interface HevcSps extends HevcProfileTierLevel, HevcTiming {
   height: number;
   bitDepthLuma: number;
   bitDepthChroma: number;
-  /** sample aspect ratio from the VUI; 1:1 when absent */
-  sarWidth: number;
-  sarHeight: number;
-  videoFullRange?: boolean;
 }
 
 /** Byte offset of the general profile_tier_level in the RBSP: 2-byte NAL header + 1 byte of ids/flags. */
@@ -259,13 +238,6 @@ const MAX_SHORT_TERM_REF_PIC_SETS = 64;
 /** sps_max_dec_pic_buffering_minus1 + 1 is at most 16 (A.4.2): no reference picture set holds more. */
 const MAX_DPB_PICS = 16;
 const MAX_LONG_TERM_REF_PICS = 32;
-const EXTENDED_SAR = 255;
-/** aspect_ratio_idc -> sample aspect ratio, H.265 Table E.1 (the same table as H.264's). */
-const SAR_TABLE: ReadonlyArray<readonly [number, number]> = [
-  [0, 0], [1, 1], [12, 11], [10, 11], [16, 11], [40, 33], [24, 11], [20, 11], [32, 11],
-  [80, 33], [18, 11], [15, 11], [64, 33], [160, 99], [4, 3], [3, 2], [2, 1],
-];
-
 /** Skips scaling_list_data(), 7.3.4. */
 function skipScalingListData(r: BitReader): void {
   for (let sizeId = 0; sizeId < 4; sizeId++) {
@@ -352,30 +324,12 @@ function readShortTermRps(r: BitReader, idx: number, sets: ShortTermRps[]): Shor
 
 /** vui_parameters() up to the timing info, E.2.1. */
 function readVui(r: BitReader, out: HevcSps): void {
-  if (r.readBit()) {
-    const idc = r.readBits(8);
-    if (idc === EXTENDED_SAR) {
-      out.sarWidth = r.readBits(16);
-      out.sarHeight = r.readBits(16);
-    } else if (idc > 0 && idc < SAR_TABLE.length) {
-      [out.sarWidth, out.sarHeight] = SAR_TABLE[idc];
-    }
-  }
-  if (r.readBit()) r.skipBits(1); // overscan_appropriate_flag
-  if (r.readBit()) {
-    r.skipBits(3); // video_format
-    out.videoFullRange = r.readBit() === 1;
-    if (r.readBit()) r.skipBits(24); // colour_primaries, transfer_characteristics, matrix_coeffs
-  }
-  if (r.readBit()) {
-    r.readUE(); // chroma_sample_loc_type_top_field
-    r.readUE(); // chroma_sample_loc_type_bottom_field
-  }
+  readVuiHead(r, out);
   r.skipBits(3); // neutral_chroma_indication_flag, field_seq_flag, frame_field_info_present_flag
   if (r.readBit()) {
     for (let i = 0; i < 4; i++) r.readUE(); // default display window offsets
   }
-  if (r.readBit()) readTiming(r, out);
+  if (r.readBit()) readTimingInfo(r, out, 1);
 }
 
 /** The SPS fields between the bit depths and the VUI (7.3.2.2.1), then the VUI. */

@@ -6,7 +6,7 @@
 
 import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
 import { CodecError } from '../codec-error.js';
-import { NalUnitType, buildAvcDecoderConfig, splitAnnexB } from '../h264.js';
+import { NalUnitType, annexBToAvcc, buildAvcDecoderConfig, splitAnnexB } from '../h264.js';
 import { HevcNalType, buildHevcDecoderConfig, isHevcKeyframe } from '../h265.js';
 import { isMpegAudioHeader, mpegAudioChannels, mpegAudioSampleRate } from '../mpeg-audio.js';
 import {
@@ -484,7 +484,6 @@ export class TsDemuxer {
     const sps: Buffer[] = [];
     const pps: Buffer[] = [];
     const media: Buffer[] = [];
-    let size = 0;
     let keyframe = false;
     for (const nal of nalus) {
       if (hevc) {
@@ -497,7 +496,6 @@ export class TsDemuxer {
         else {
           if (isHevcKeyframe(t)) keyframe = true;
           media.push(nal);
-          size += 4 + nal.length;
         }
       } else {
         const t = nal[0] & 0x1f;
@@ -507,7 +505,6 @@ export class TsDemuxer {
         else {
           if (t === NalUnitType.IDR) keyframe = true;
           media.push(nal);
-          size += 4 + nal.length;
         }
       }
     }
@@ -519,14 +516,7 @@ export class TsDemuxer {
       this.stats.videoWithoutConfig++;
       return;
     }
-    const data = Buffer.allocUnsafe(size);
-    let p = 0;
-    for (const nal of media) {
-      data.writeUInt32BE(nal.length, p);
-      nal.copy(data, p + 4);
-      p += 4 + nal.length;
-    }
-    this.emit({ type: 'video', codec, dts, pts, keyframe, header: false, data });
+    this.emit({ type: 'video', codec, dts, pts, keyframe, header: false, data: annexBToAvcc(media) });
   }
 
   /** Merges in-band parameter sets; emits a sequence header when the complete set is new or changed. */
@@ -578,18 +568,7 @@ export class TsDemuxer {
     }
     if (!s.aac || s.aac.objectType !== cfg.objectType || s.aac.sampleRateIndex !== cfg.sampleRateIndex || s.aac.channelConfig !== cfg.channelConfig) {
       s.aac = { objectType: cfg.objectType, sampleRateIndex: cfg.sampleRateIndex, channelConfig: cfg.channelConfig };
-      const ms = Math.round((carry ? s.carryTicks : ptsTicks) / TICKS_PER_MS);
-      this.emit({
-        type: 'audio',
-        codec: AudioCodec.AAC,
-        dts: ms,
-        pts: ms,
-        keyframe: false,
-        header: true,
-        data: audioSpecificConfigFromAdts(cfg),
-        sampleRate: cfg.sampleRate,
-        channels: cfg.channels,
-      });
+      this.emitAac(audioSpecificConfigFromAdts(cfg), carry ? s.carryTicks : ptsTicks, cfg, true);
     }
     const frameTicks = (AAC_SAMPLES_PER_FRAME * TICKS_PER_MS * 1000) / cfg.sampleRate;
     // a frame completed from the previous PES keeps that PES's clock; this PES's PTS is for the next one
@@ -609,7 +588,8 @@ export class TsDemuxer {
     }
   }
 
-  private emitAac(data: Buffer, ticks: number, cfg: AacConfig): void {
+  /** One AAC frame, or (header) the AudioSpecificConfig made from the ADTS header. */
+  private emitAac(data: Buffer, ticks: number, cfg: AacConfig, header = false): void {
     const ms = Math.round(ticks / TICKS_PER_MS);
     this.emit({
       type: 'audio',
@@ -617,7 +597,7 @@ export class TsDemuxer {
       dts: ms,
       pts: ms,
       keyframe: false,
-      header: false,
+      header,
       data,
       sampleRate: cfg.sampleRate,
       channels: cfg.channels,
