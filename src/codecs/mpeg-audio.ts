@@ -19,12 +19,12 @@ export enum MpegAudioLayer {
 }
 
 /** sampling_frequency index -> Hz, by version (Table 2.4.2.3 and its LSF / 2.5 halvings); index 3 is reserved. */
-const SAMPLE_RATES: Readonly<Record<MpegAudioVersion, readonly number[]>> = {
-  [MpegAudioVersion.Mpeg1]: [44100, 48000, 32000],
-  [MpegAudioVersion.Mpeg2]: [22050, 24000, 16000],
-  [MpegAudioVersion.Mpeg25]: [11025, 12000, 8000],
-  [MpegAudioVersion.Reserved]: [],
-};
+const SAMPLE_RATES: ReadonlyArray<readonly number[]> = [
+  [11025, 12000, 8000], // MpegAudioVersion.Mpeg25
+  [], // MpegAudioVersion.Reserved
+  [22050, 24000, 16000], // MpegAudioVersion.Mpeg2
+  [44100, 48000, 32000], // MpegAudioVersion.Mpeg1
+];
 const MODE_MONO = 3;
 const HEADER_SIZE = 4;
 
@@ -38,13 +38,22 @@ export function isMpegAudioHeader(data: Buffer): boolean {
 
 /** Samples per second of the frame `data` starts with, or 0 when it does not start with a header. */
 export function mpegAudioSampleRate(data: Buffer): number {
-  if (!isMpegAudioHeader(data)) return 0;
-  return SAMPLE_RATES[((data[1] >> 3) & 3) as MpegAudioVersion][(data[2] >> 2) & 3];
+  if (data.length < HEADER_SIZE || data[0] !== 0xff) return 0;
+  const b1 = data[1];
+  const version = (b1 >> 3) & 3;
+  const rateIndex = (data[2] >> 2) & 3;
+  if ((b1 & 0xe0) !== 0xe0 || version === MpegAudioVersion.Reserved || ((b1 >> 1) & 3) === MpegAudioLayer.Reserved || rateIndex === 3) {
+    return 0;
+  }
+  return SAMPLE_RATES[version][rateIndex];
 }
 
-/** 1 (single channel mode) or 2, or 0 when `data` does not start with a header. */
+/**
+ * 1 (single channel mode) or 2, from the header `data` starts with; 0 when it is shorter than a header.
+ * Check the header first (isMpegAudioHeader, or a non-zero mpegAudioSampleRate): this one is read per frame.
+ */
 export function mpegAudioChannels(data: Buffer): number {
-  if (!isMpegAudioHeader(data)) return 0;
+  if (data.length < HEADER_SIZE) return 0;
   return data[3] >> 6 === MODE_MONO ? 1 : 2;
 }
 

@@ -8,7 +8,7 @@ import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
 import { CodecError } from '../codec-error.js';
 import { NalUnitType, annexBToAvcc, buildAvcDecoderConfig, splitAnnexB } from '../h264.js';
 import { HevcNalType, buildHevcDecoderConfig, isHevcKeyframe } from '../h265.js';
-import { isMpegAudioHeader, mpegAudioChannels, mpegAudioSampleRate } from '../mpeg-audio.js';
+import { mpegAudioChannels, mpegAudioSampleRate } from '../mpeg-audio.js';
 import {
   AAC_SAMPLES_PER_FRAME,
   audioSpecificConfigFromAdts,
@@ -609,8 +609,9 @@ export class TsDemuxer {
     const data = Buffer.from(payload);
     const ms = Math.round(ptsTicks / TICKS_PER_MS);
     const frame: Frame = { type: 'audio', codec: AudioCodec.MP3, dts: ms, pts: ms, keyframe: false, header: false, data };
-    if (isMpegAudioHeader(data)) {
-      frame.sampleRate = mpegAudioSampleRate(data);
+    const rate = mpegAudioSampleRate(data);
+    if (rate > 0) {
+      frame.sampleRate = rate;
       frame.channels = mpegAudioChannels(data);
     } else {
       this.report(new CodecError('CODEC_INVALID', `MPEG audio PES on PID ${s.pid} does not start with a frame header`));
