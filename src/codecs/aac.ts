@@ -1,8 +1,11 @@
-// AAC configuration and framing: AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1) and the ADTS header
-// (14496-3 1.A.2.2, adts_fixed_header + adts_variable_header). Pure functions, no I/O.
+// AAC configuration and framing: AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1) with GASpecificConfig
+// (4.4.1), the program_config_element (4.4.1.1) and the SBR / PS signalling of HE-AAC v1 / v2 (1.6.5: explicit
+// hierarchical with object type 5 / 29, explicit backward-compatible with the 0x2b7 / 0x548 sync extensions),
+// the sampling frequency table (Table 1.18) and the ADTS header (1.A.2.2). Pure functions, no I/O.
 
 import { AudioCodec, type AudioInfo } from '../core/frame.js';
-import { BitReader, CodecError } from './h264.js';
+import { BitReader } from './bit-reader.js';
+import { CodecError } from './codec-error.js';
 
 /** audioObjectType values, 14496-3 Table 1.1 (the ones a live server meets). */
 export enum AudioObjectType {
@@ -27,7 +30,7 @@ export const AAC_SAMPLE_RATES: readonly number[] = [
 const EXPLICIT_FREQUENCY_INDEX = 0xf;
 const ESCAPE_OBJECT_TYPE = 31;
 
-/** channelConfiguration -> channel count, 14496-3 Table 1.19 (0: defined by a program_config_element). */
+/** channelConfiguration -> channel count, 14496-3 Table 1.19 (0: defined by a program_config_element; 8-10, 15 reserved). */
 const CHANNELS_BY_CONFIG: readonly number[] = [0, 1, 2, 3, 4, 5, 6, 8, 0, 0, 0, 7, 8, 24, 8, 0];
 
 /** Samples per AAC frame (raw_data_block) for the common 1024-sample framing. */
@@ -48,10 +51,15 @@ export interface AacConfig {
   sampleRateIndex: number;
   /** the core sampling frequency in Hz */
   sampleRate: number;
-  /** HE-AAC: the SBR output sampling frequency */
+  /** HE-AAC: the SBR output sampling frequency; present when SBR is signalled (explicitly or by a sync extension) */
   extensionSampleRate?: number;
+  /** HE-AAC v2: Parametric Stereo is signalled (object type 29 or the 0x548 sync extension); absent otherwise */
+  ps?: boolean;
   channelConfig: number;
+  /** channels of the core: from the channel configuration, or counted in the program_config_element for 0 */
   channels: number;
+  /** samples per frame, when not 1024 (frameLengthFlag: 960; AAC LD / ELD: 512 or 480) */
+  samplesPerFrame?: number;
 }
 
 function invalid(message: string): CodecError {
@@ -75,9 +83,72 @@ function readFrequency(r: BitReader): { index: number; rate: number } {
   return { index, rate: AAC_SAMPLE_RATES[index] };
 }
 
+/** Object types whose AudioSpecificConfig goes on with a GASpecificConfig (1.6.2.1). */
+const GA_OBJECT_TYPES = new Set([1, 2, 3, 4, 6, 7, 17, 19, 20, 21, 22, 23]);
+/** Error-resilient object types, which carry epConfig after their specific config. */
+const ER_OBJECT_TYPES = new Set([17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 39]);
+const SYNC_EXTENSION_SBR = 0x2b7;
+const SYNC_EXTENSION_PS = 0x548;
+const LOW_DELAY_FRAME = 512;
+const LOW_DELAY_FRAME_SHORT = 480;
+const FRAME_SHORT = 960;
+
+/** Counts the channels of a program_config_element (4.4.1.1) and skips it, comment included. */
+function readProgramConfigChannels(r: BitReader): number {
+  r.skipBits(4 + 2 + 4); // element_instance_tag, object_type, sampling_frequency_index
+  const front = r.readBits(4);
+  const side = r.readBits(4);
+  const back = r.readBits(4);
+  const lfe = r.readBits(2);
+  const assoc = r.readBits(3);
+  const cc = r.readBits(4);
+  if (r.readBit()) r.skipBits(4); // mono_mixdown_element_number
+  if (r.readBit()) r.skipBits(4); // stereo_mixdown_element_number
+  if (r.readBit()) r.skipBits(3); // matrix_mixdown_idx, pseudo_surround_enable
+  let channels = lfe;
+  for (let i = 0; i < front + side + back; i++) {
+    channels += r.readBit() ? 2 : 1; // *_element_is_cpe
+    r.skipBits(4); // *_element_tag_select
+  }
+  r.skipBits(lfe * 4 + assoc * 4 + cc * 5);
+  r.byteAlign(); // relative to the start of the AudioSpecificConfig
+  r.skipBits(r.readBits(8) * 8); // comment_field_bytes, comment_field_data
+  return channels;
+}
+
+/** GASpecificConfig (4.4.1): the frame length, and the channels of a program_config_element. */
+function readGaSpecificConfig(r: BitReader, objectType: number, cfg: AacConfig): void {
+  if (r.readBit()) cfg.samplesPerFrame = objectType === AudioObjectType.ER_LD ? LOW_DELAY_FRAME_SHORT : FRAME_SHORT;
+  else if (objectType === AudioObjectType.ER_LD) cfg.samplesPerFrame = LOW_DELAY_FRAME;
+  if (r.readBit()) r.skipBits(14); // dependsOnCoreCoder: coreCoderDelay
+  const extensionFlag = r.readBit();
+  if (cfg.channelConfig === 0) cfg.channels = readProgramConfigChannels(r);
+  if (objectType === AudioObjectType.Scalable || objectType === 20) r.skipBits(3); // layerNr
+  if (extensionFlag) {
+    if (objectType === 22) r.skipBits(5 + 11); // numOfSubFrame, layer_length
+    if (objectType === 17 || objectType === 19 || objectType === 20 || objectType === 23) r.skipBits(3); // resilience flags
+    r.skipBits(1); // extensionFlag3
+  }
+}
+
 /**
- * Parses an AudioSpecificConfig (14496-3 1.6.2.1) with the escape object type (31) and explicit
- * frequency (index 15). Throws CodecError CODEC_INVALID when truncated or reserved values appear.
+ * The backward-compatible SBR / PS signalling after the specific config (1.6.2.1, syncExtensionType
+ * 0x2b7 then 0x548): a decoder that knows no SBR reads AAC LC; one that does reads HE-AAC (v2).
+ */
+function readSyncExtension(r: BitReader, cfg: AacConfig): void {
+  if (r.bitsLeft < 16 || r.readBits(11) !== SYNC_EXTENSION_SBR) return;
+  if (readObjectType(r) !== AudioObjectType.SBR) return;
+  if (!r.readBit()) return; // sbrPresentFlag
+  cfg.extensionSampleRate = readFrequency(r).rate;
+  if (r.bitsLeft >= 12 && r.readBits(11) === SYNC_EXTENSION_PS && r.readBit()) cfg.ps = true;
+}
+
+/**
+ * Parses an AudioSpecificConfig (14496-3 1.6.2.1): object type (with the escape 31), frequency (with the
+ * explicit index 15), channels (counted in the program_config_element for configuration 0), frame length,
+ * and HE-AAC v1 / v2 signalled explicitly (object type 5 / 29) or backward-compatibly (sync extensions).
+ * Throws CodecError CODEC_INVALID when the fields up to the channel configuration are truncated or reserved;
+ * the rest is optional information: a truncated or unknown tail leaves the fields before it.
  */
 export function parseAudioSpecificConfig(buf: Buffer): AacConfig {
   const r = new BitReader(buf, 'AudioSpecificConfig');
@@ -85,6 +156,9 @@ export function parseAudioSpecificConfig(buf: Buffer): AacConfig {
   if (objectType === 0) throw invalid('AudioSpecificConfig has audioObjectType 0 (null)');
   const freq = readFrequency(r);
   const channelConfig = r.readBits(4);
+  if (channelConfig !== 0 && CHANNELS_BY_CONFIG[channelConfig] === 0) {
+    throw invalid(`AAC channelConfiguration ${channelConfig} is reserved`);
+  }
   const cfg: AacConfig = {
     objectType,
     coreObjectType: objectType,
@@ -93,11 +167,42 @@ export function parseAudioSpecificConfig(buf: Buffer): AacConfig {
     channelConfig,
     channels: CHANNELS_BY_CONFIG[channelConfig],
   };
-  if (objectType === AudioObjectType.SBR || objectType === AudioObjectType.PS) {
+  const explicitSbr = objectType === AudioObjectType.SBR || objectType === AudioObjectType.PS;
+  if (explicitSbr) {
     cfg.extensionSampleRate = readFrequency(r).rate;
     cfg.coreObjectType = readObjectType(r);
+    if (objectType === AudioObjectType.PS) cfg.ps = true;
+    if (cfg.coreObjectType === 22) r.skipBits(4); // extensionChannelConfiguration
+  }
+  try {
+    const core = cfg.coreObjectType;
+    if (GA_OBJECT_TYPES.has(core)) {
+      readGaSpecificConfig(r, core, cfg);
+    } else if (core === AudioObjectType.ER_ELD) {
+      cfg.samplesPerFrame = r.readBit() ? LOW_DELAY_FRAME_SHORT : LOW_DELAY_FRAME; // ELDSpecificConfig frameLengthFlag
+      return cfg; // the rest of ELDSpecificConfig is not read: no sync extension follows that this parser knows
+    } else {
+      return cfg; // CELP, HVXC, SSC, USAC, ...: the specific config is not read
+    }
+    if (ER_OBJECT_TYPES.has(core)) {
+      const epConfig = r.readBits(2);
+      if (epConfig === 2 || epConfig === 3) return cfg; // ErrorProtectionSpecificConfig is not read
+    }
+    if (!explicitSbr) readSyncExtension(r, cfg);
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
   }
   return cfg;
+}
+
+/**
+ * The object type that names the profile a listener gets: 29 (HE-AAC v2) when PS is signalled, 5 (HE-AAC)
+ * when SBR is, however they are signalled; else the signalled object type.
+ */
+export function aacProfileObjectType(cfg: AacConfig): number {
+  if (cfg.ps) return AudioObjectType.PS;
+  if (cfg.extensionSampleRate !== undefined) return AudioObjectType.SBR;
+  return cfg.objectType;
 }
 
 /** MSB-first bit writer into a fixed buffer. */
@@ -205,14 +310,19 @@ export function aacProfileName(objectType: number): string {
   }
 }
 
-/** Codec details from an AudioSpecificConfig, for the APIs. */
+/**
+ * Codec details from an AudioSpecificConfig, for the APIs: what a listener gets, as ffprobe says it. The
+ * sample rate is the SBR output rate for HE-AAC, the channels 2 for HE-AAC v2 over a mono core (PS makes
+ * stereo), the profile 'LC', 'HE', 'HEv2', ... (SRS's names). Throws CodecError CODEC_INVALID as
+ * parseAudioSpecificConfig does.
+ */
 export function aacAudioInfo(asc: Buffer): AudioInfo {
   const cfg = parseAudioSpecificConfig(asc);
   return {
     codec: AudioCodec.AAC,
     sampleRate: cfg.extensionSampleRate ?? cfg.sampleRate,
-    channels: cfg.channels,
-    profile: aacProfileName(cfg.objectType),
+    channels: cfg.ps && cfg.channels === 1 ? 2 : cfg.channels,
+    profile: aacProfileName(aacProfileObjectType(cfg)),
   };
 }
 

@@ -3,7 +3,10 @@
 // FourCC) for H.265. The same tag bodies are the payloads of RTMP audio/video/data messages.
 
 import { AudioCodec, VideoCodec, type Frame } from '../core/frame.js';
+import { parseAudioSpecificConfig } from './aac.js';
 import { Amf0Error, Amf0Marker, decodeAmf0, decodeAmf0Value } from './amf0.js';
+import { CodecError } from './codec-error.js';
+import { mpegAudioChannels, mpegAudioSampleRate } from './mpeg-audio.js';
 
 export enum FlvTagType {
   Audio = 8,
@@ -50,17 +53,6 @@ const FOURCC_AVC1 = 0x61766331; // 'avc1'
 
 /** SoundRate field (E.4.2.1) -> Hz. */
 const FLV_SOUND_RATES = [5512, 11025, 22050, 44100] as const;
-/** MPEG-4 Audio samplingFrequencyIndex (ISO/IEC 14496-3 1.6.3.4). */
-const AAC_SAMPLE_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
-/** MPEG-4 Audio channelConfiguration -> channel count (1..6 map to themselves, 7 is 7.1). */
-const AAC_CHANNELS = [0, 1, 2, 3, 4, 5, 6, 8];
-/** MPEG audio sampling rates by version (index: 0 = MPEG-2.5, 2 = MPEG-2, 3 = MPEG-1). */
-const MP3_SAMPLE_RATES: (readonly number[] | null)[] = [
-  [11025, 12000, 8000],
-  null,
-  [22050, 24000, 16000],
-  [44100, 48000, 32000],
-];
 
 /** Refused tag body size in the demuxer unless configured otherwise. */
 export const FLV_DEFAULT_MAX_TAG_SIZE = 16 * 1024 * 1024;
@@ -169,40 +161,16 @@ function videoBodyToFrame(ts: number, body: Buffer): Frame | null {
   }
 }
 
-/** channelConfiguration/sampling rate from an AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1). */
-export function parseAudioSpecificConfig(asc: Buffer): { objectType: number; sampleRate: number; channels: number } {
-  if (asc.length < 2) throw new FlvError(`AAC AudioSpecificConfig too short (${asc.length} bytes, need 2)`);
-  // Bit reader over at most 6 bytes (5 + 6 + 4 + 24 + 4 bits)
-  let bitPos = 0;
-  const bits = (n: number): number => {
-    let v = 0;
-    for (let i = 0; i < n; i++, bitPos++) {
-      const byte = bitPos >> 3;
-      if (byte >= asc.length) throw new FlvError('AAC AudioSpecificConfig truncated');
-      v = v * 2 + ((asc[byte] >> (7 - (bitPos & 7))) & 1);
-    }
-    return v;
-  };
-  let objectType = bits(5);
-  if (objectType === 31) objectType = 32 + bits(6);
-  const freqIndex = bits(4);
-  let sampleRate: number;
-  if (freqIndex === 15) sampleRate = bits(24);
-  else if (freqIndex < AAC_SAMPLE_RATES.length) sampleRate = AAC_SAMPLE_RATES[freqIndex];
-  else throw new FlvError(`AAC AudioSpecificConfig has reserved samplingFrequencyIndex ${freqIndex}`);
-  const channelConfig = bits(4);
-  // 0 means "defined in the program config element"; stereo is the only thing FLV could have said anyway.
-  const channels = channelConfig === 0 || channelConfig >= AAC_CHANNELS.length ? 2 : AAC_CHANNELS[channelConfig];
-  return { objectType, sampleRate, channels };
-}
-
-/** Sample rate/channels from the first MPEG audio frame header, or null if `data` does not start with one. */
-function parseMpegAudioHeader(data: Buffer): { sampleRate: number; channels: number } | null {
-  if (data.length < 4 || data[0] !== 0xff || (data[1] & 0xe0) !== 0xe0) return null;
-  const rates = MP3_SAMPLE_RATES[(data[1] >> 3) & 0x03];
-  const rateIndex = (data[2] >> 2) & 0x03;
-  if (rates === null || rateIndex === 3) return null;
-  return { sampleRate: rates[rateIndex], channels: (data[3] >> 6) === 3 ? 1 : 2 };
+/** The core sample rate and channels of an AudioSpecificConfig, as FlvError for a bad one. */
+function aacHeaderFields(asc: Buffer): { sampleRate: number; channels: number } {
+  try {
+    const cfg = parseAudioSpecificConfig(asc);
+    // 0 channels (a program_config_element that could not be read): stereo is all FLV could have said anyway.
+    return { sampleRate: cfg.sampleRate, channels: cfg.channels || 2 };
+  } catch (err) {
+    if (err instanceof CodecError) throw new FlvError(`AAC sequence header: ${err.message}`, { cause: err });
+    throw err;
+  }
 }
 
 function audioBodyToFrame(ts: number, body: Buffer): Frame | null {
@@ -213,7 +181,7 @@ function audioBodyToFrame(ts: number, body: Buffer): Frame | null {
     if (body.length === 2) return null;
     const data = body.subarray(2);
     if (body[1] === AacPacketType.SequenceHeader) {
-      const asc = parseAudioSpecificConfig(data);
+      const asc = aacHeaderFields(data);
       return {
         type: 'audio', codec: AudioCodec.AAC, dts: ts, pts: ts, keyframe: false, header: true, data,
         sampleRate: asc.sampleRate, channels: asc.channels,
@@ -226,11 +194,11 @@ function audioBodyToFrame(ts: number, body: Buffer): Frame | null {
     if (body.length === 1) return null;
     const data = body.subarray(1);
     // The flags can't say 48000 or 32000 (both are written as "44 kHz"): prefer the frame header.
-    const hdr = parseMpegAudioHeader(data);
+    const rate = mpegAudioSampleRate(data);
     return {
       type: 'audio', codec: AudioCodec.MP3, dts: ts, pts: ts, keyframe: false, header: false, data,
-      sampleRate: hdr ? hdr.sampleRate : FLV_SOUND_RATES[(b0 >> 2) & 0x03],
-      channels: hdr ? hdr.channels : (b0 & 0x01) + 1,
+      sampleRate: rate || FLV_SOUND_RATES[(b0 >> 2) & 0x03],
+      channels: rate ? mpegAudioChannels(data) : (b0 & 0x01) + 1,
     };
   }
   return null;

@@ -2,20 +2,10 @@
 // the sequence parameter set (14496-10 7.3.2.1.1, E.1.1 VUI) and the AVCDecoderConfigurationRecord
 // (ISO/IEC 14496-15 5.3.3.1). Pure functions over Buffers, no I/O.
 
-import { MediaError } from '../core/errors.js';
 import { VideoCodec, type VideoInfo } from '../core/frame.js';
-
-/** Error codes thrown by the codec modules. */
-export type CodecErrorCode = 'CODEC_INVALID' | 'CODEC_UNSUPPORTED';
-
-/** A malformed or unsupported bitstream structure. Thrown by the codec parsers and builders. */
-export class CodecError extends MediaError {
-  declare readonly code: CodecErrorCode;
-  constructor(code: CodecErrorCode, message: string) {
-    super(code, message);
-    this.name = 'CodecError';
-  }
-}
+import { BitReader, removeEmulationPrevention } from './bit-reader.js';
+import { CodecError } from './codec-error.js';
+import { readTimingInfo, readVuiHead, type VuiPicture, type VuiTiming } from './vui.js';
 
 /** nal_unit_type, 14496-10 Table 7-1. */
 export enum NalUnitType {
@@ -56,12 +46,6 @@ export enum AvcProfile {
 /** Profiles whose SPS carries chroma_format_idc, bit depths and scaling matrices (7.3.2.1.1). */
 const HIGH_PROFILES = new Set([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135]);
 
-/** aspect_ratio_idc -> sample aspect ratio, 14496-10 Table E-1. */
-const SAR_TABLE: ReadonlyArray<readonly [number, number]> = [
-  [0, 0], [1, 1], [12, 11], [10, 11], [16, 11], [40, 33], [24, 11], [20, 11], [32, 11],
-  [80, 33], [18, 11], [15, 11], [64, 33], [160, 99], [4, 3], [3, 2], [2, 1],
-];
-const EXTENDED_SAR = 255;
 
 /** The 4-byte Annex B start code written by the builders. */
 export const START_CODE = Buffer.from([0, 0, 0, 1]);
@@ -75,93 +59,8 @@ function invalid(message: string): CodecError {
   return new CodecError('CODEC_INVALID', message);
 }
 
-/**
- * MSB-first bit reader over an RBSP (emulation prevention already removed), with the exp-Golomb
- * reads of 14496-10 9.1. Reading past the end throws CodecError CODEC_INVALID.
- */
-export class BitReader {
-  private pos = 0;
-  private readonly bitLength: number;
-
-  constructor(
-    private readonly buf: Buffer,
-    private readonly what = 'bitstream',
-  ) {
-    this.bitLength = buf.length * 8;
-  }
-
-  get bitsLeft(): number {
-    return this.bitLength - this.pos;
-  }
-
-  readBit(): number {
-    if (this.pos >= this.bitLength) throw invalid(`${this.what} is truncated`);
-    const bit = (this.buf[this.pos >> 3] >> (7 - (this.pos & 7))) & 1;
-    this.pos++;
-    return bit;
-  }
-
-  /** Reads n <= 48 bits as an unsigned number. */
-  readBits(n: number): number {
-    if (this.pos + n > this.bitLength) throw invalid(`${this.what} is truncated`);
-    let v = 0;
-    for (let i = 0; i < n; i++) {
-      v = v * 2 + ((this.buf[this.pos >> 3] >> (7 - (this.pos & 7))) & 1);
-      this.pos++;
-    }
-    return v;
-  }
-
-  skipBits(n: number): void {
-    if (this.pos + n > this.bitLength) throw invalid(`${this.what} is truncated`);
-    this.pos += n;
-  }
-
-  /** ue(v) */
-  readUE(): number {
-    let zeros = 0;
-    while (this.readBit() === 0) {
-      if (++zeros > 31) throw invalid(`${this.what} has an exp-Golomb code longer than 32 bits`);
-    }
-    return zeros === 0 ? 0 : 2 ** zeros - 1 + this.readBits(zeros);
-  }
-
-  /** se(v) */
-  readSE(): number {
-    const k = this.readUE();
-    return k % 2 === 1 ? (k + 1) / 2 : -(k / 2);
-  }
-}
-
-/**
- * Removes emulation_prevention_three_byte (00 00 03 -> 00 00), 14496-10 7.4.1.
- * Returns the input itself when it holds none.
- */
-export function removeEmulationPrevention(nal: Buffer): Buffer {
-  const n = nal.length;
-  let i = 2;
-  for (; i < n; i++) {
-    if (nal[i] === 3 && nal[i - 1] === 0 && nal[i - 2] === 0) break;
-  }
-  if (i >= n) return nal;
-  const out = Buffer.allocUnsafe(n);
-  nal.copy(out, 0, 0, i);
-  let o = i;
-  let zeros = 0;
-  for (i = i + 1; i < n; i++) {
-    const b = nal[i];
-    if (zeros >= 2 && b === 3) {
-      zeros = 0;
-      continue;
-    }
-    out[o++] = b;
-    zeros = b === 0 ? zeros + 1 : 0;
-  }
-  return out.subarray(0, o);
-}
-
 /** Fields of an H.264 sequence parameter set. Sizes are after frame cropping. */
-export interface AvcSps {
+export interface AvcSps extends VuiPicture, VuiTiming {
   profileIdc: number;
   /** constraint_set0..5 flags as the byte that carries them */
   constraintFlags: number;
@@ -182,12 +81,6 @@ export interface AvcSps {
   crop: { left: number; right: number; top: number; bottom: number };
   width: number;
   height: number;
-  /** sample aspect ratio from the VUI; 1:1 when absent */
-  sarWidth: number;
-  sarHeight: number;
-  /** frames per second from the VUI timing info, when present */
-  fps?: number;
-  videoFullRange?: boolean;
 }
 
 function skipScalingList(r: BitReader, size: number): void {
@@ -306,49 +199,42 @@ export function parseSps(sps: Buffer): AvcSps {
 
 /** vui_parameters() up to the timing info, 14496-10 E.1.1. */
 function parseVui(r: BitReader, out: AvcSps): void {
-  if (r.readBit()) {
-    const idc = r.readBits(8);
-    if (idc === EXTENDED_SAR) {
-      out.sarWidth = r.readBits(16);
-      out.sarHeight = r.readBits(16);
-    } else if (idc > 0 && idc < SAR_TABLE.length) {
-      [out.sarWidth, out.sarHeight] = SAR_TABLE[idc];
-    }
-  }
-  if (r.readBit()) r.skipBits(1); // overscan_appropriate_flag
-  if (r.readBit()) {
-    r.skipBits(3); // video_format
-    out.videoFullRange = r.readBit() === 1;
-    if (r.readBit()) r.skipBits(24); // colour_primaries, transfer_characteristics, matrix_coefficients
-  }
-  if (r.readBit()) {
-    r.readUE(); // chroma_sample_loc_type_top_field
-    r.readUE(); // chroma_sample_loc_type_bottom_field
-  }
-  if (r.readBit()) {
-    const numUnitsInTick = r.readBits(32);
-    const timeScale = r.readBits(32);
-    if (numUnitsInTick > 0 && timeScale > 0) out.fps = timeScale / (2 * numUnitsInTick);
-  }
+  readVuiHead(r, out);
+  if (r.readBit()) readTimingInfo(r, out, 2);
 }
 
-/** Human name of a profile_idc ('Baseline', 'Main', 'High', ...); constraint_set1 marks Constrained Baseline. */
+/** constraint_set0_flag .. constraint_set5_flag in the byte after profile_idc (7.3.2.1.1), MSB first. */
+export const AVC_CONSTRAINT_SET0 = 0x80;
+export const AVC_CONSTRAINT_SET1 = 0x40;
+export const AVC_CONSTRAINT_SET3 = 0x10;
+export const AVC_CONSTRAINT_SET4 = 0x08;
+export const AVC_CONSTRAINT_SET5 = 0x04;
+
+/**
+ * Human name of a profile (14496-10 Annex A), with the profiles that a constraint flag defines:
+ * Constrained Baseline (66 + set1, A.2.1.1), Progressive High (100 + set4, A.2.4.1), Constrained High
+ * (100 + set4 + set5, A.2.4.2), Progressive High 10 (110 + set4), and the Intra profiles (set3 with 110,
+ * 122, 244; A.2.8 - A.2.10). The other names are those ffprobe prints.
+ */
 export function avcProfileName(profileIdc: number, constraintFlags = 0): string {
+  const set3 = (constraintFlags & AVC_CONSTRAINT_SET3) !== 0;
+  const set4 = (constraintFlags & AVC_CONSTRAINT_SET4) !== 0;
   switch (profileIdc) {
     case AvcProfile.Baseline:
-      return constraintFlags & 0x40 ? 'Constrained Baseline' : 'Baseline';
+      return constraintFlags & AVC_CONSTRAINT_SET1 ? 'Constrained Baseline' : 'Baseline';
     case AvcProfile.Main:
       return 'Main';
     case AvcProfile.Extended:
       return 'Extended';
     case AvcProfile.High:
-      return 'High';
+      if (!set4) return 'High';
+      return constraintFlags & AVC_CONSTRAINT_SET5 ? 'Constrained High' : 'Progressive High';
     case AvcProfile.High10:
-      return 'High 10';
+      return set3 ? 'High 10 Intra' : set4 ? 'Progressive High 10' : 'High 10';
     case AvcProfile.High422:
-      return 'High 4:2:2';
+      return set3 ? 'High 4:2:2 Intra' : 'High 4:2:2';
     case AvcProfile.High444:
-      return 'High 4:4:4 Predictive';
+      return set3 ? 'High 4:4:4 Intra' : 'High 4:4:4 Predictive';
     case AvcProfile.Cavlc444:
       return 'CAVLC 4:4:4 Intra';
     case AvcProfile.ScalableBaseline:
@@ -366,12 +252,46 @@ export function avcProfileName(profileIdc: number, constraintFlags = 0): string 
   }
 }
 
-/** level_idc as text: 31 -> '3.1', 30 -> '3', 9 -> '1b'. */
-export function avcLevelName(levelIdc: number): string {
-  if (levelIdc === 9) return '1b';
+const LEVEL_1B_IDC = 9;
+const LEVEL_11_IDC = 11;
+
+/**
+ * level_idc as text: 31 -> '3.1', 30 -> '3', 9 -> '1b'. Level 1b is also level_idc 11 with
+ * constraint_set3 in the Baseline, Main and Extended profiles (A.3.1, 7.4.2.1.1).
+ */
+export function avcLevelName(levelIdc: number, profileIdc = 0, constraintFlags = 0): string {
+  if (levelIdc === LEVEL_1B_IDC) return '1b';
+  const lowProfile = profileIdc === AvcProfile.Baseline || profileIdc === AvcProfile.Main || profileIdc === AvcProfile.Extended;
+  if (levelIdc === LEVEL_11_IDC && lowProfile && constraintFlags & AVC_CONSTRAINT_SET3) return '1b';
   const major = Math.floor(levelIdc / 10);
   const minor = levelIdc % 10;
   return minor === 0 ? `${major}` : `${major}.${minor}`;
+}
+
+/** The leading fields of an H.264 picture parameter set (7.3.2.2), up to the slice group count. */
+export interface AvcPps {
+  ppsId: number;
+  spsId: number;
+  /** entropy_coding_mode_flag: CABAC (true) or CAVLC (false) */
+  cabac: boolean;
+  bottomFieldPicOrderInFramePresent: boolean;
+  numSliceGroups: number;
+}
+
+/**
+ * Parses the leading fields of a PPS NAL unit (with its NAL header byte), 14496-10 7.3.2.2.
+ * Throws CodecError CODEC_INVALID when it is not a PPS, is truncated or holds out-of-range ids.
+ */
+export function parsePps(pps: Buffer): AvcPps {
+  if (pps.length < 2 || avcNalType(pps[0]) !== NalUnitType.PPS) throw invalid('not an H.264 PPS NAL unit');
+  const r = new BitReader(removeEmulationPrevention(pps), 'H.264 PPS');
+  r.skipBits(8); // NAL header
+  const ppsId = r.readUEMax(255, 'pic_parameter_set_id');
+  const spsId = r.readUEMax(31, 'seq_parameter_set_id');
+  const cabac = r.readBit() === 1;
+  const bottomFieldPicOrderInFramePresent = r.readBit() === 1;
+  const numSliceGroups = r.readUEMax(7, 'num_slice_groups_minus1') + 1;
+  return { ppsId, spsId, cabac, bottomFieldPicOrderInFramePresent, numSliceGroups };
 }
 
 /** An AVCDecoderConfigurationRecord; sps/pps are subarrays of the record. */
@@ -550,16 +470,22 @@ export function splitAvcc(data: Buffer, nalLengthSize = 4): Buffer[] {
   return out;
 }
 
-/** Codec details (profile, level, size) from an AVCDecoderConfigurationRecord, for the APIs. */
+/**
+ * Codec details from an AVCDecoderConfigurationRecord, for the APIs: profile (with the constraint-flag
+ * profiles), level, size after cropping and the VUI frame rate, all read from the first SPS.
+ * Throws CodecError CODEC_INVALID when the record or its SPS cannot be read.
+ */
 export function avcVideoInfo(record: Buffer): VideoInfo {
   const cfg = parseAvcDecoderConfig(record);
   if (cfg.sps.length === 0) throw invalid('AVC decoder configuration record holds no SPS');
   const sps = parseSps(cfg.sps[0]);
-  return {
+  const info: VideoInfo = {
     codec: VideoCodec.H264,
     profile: avcProfileName(sps.profileIdc, sps.constraintFlags),
-    level: avcLevelName(sps.levelIdc),
+    level: avcLevelName(sps.levelIdc, sps.profileIdc, sps.constraintFlags),
     width: sps.width,
     height: sps.height,
   };
+  if (sps.fps !== undefined) info.fps = sps.fps;
+  return info;
 }

@@ -1,7 +1,7 @@
 // HLS media playlists, RFC 8216 section 4.3 (basic and media playlist tags). Builds the live playlist
 // the HLS server serves and parses one back (for tests and pull sources). Pure text, no I/O.
 
-import { CodecError } from './h264.js';
+import { CodecError } from './codec-error.js';
 
 export const HLS_DEFAULT_VERSION = 3;
 

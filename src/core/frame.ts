@@ -50,12 +50,17 @@ export interface VideoInfo {
   level: string;
   width: number;
   height: number;
+  /** frames per second from the SPS's VUI timing info, when the encoder wrote it */
+  fps?: number;
 }
 
 export interface AudioInfo {
   codec: AudioCodec;
+  /** what a listener gets: the SBR output rate for HE-AAC */
   sampleRate: number;
+  /** what a listener gets: 2 for HE-AAC v2 over a mono core */
   channels: number;
+  /** AAC: 'LC', 'HE', 'HEv2', ... (SRS's names); '' for other codecs */
   profile: string;
 }
 

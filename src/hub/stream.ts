@@ -2,9 +2,7 @@
 // channels (one per wire format, serialized once) and its frame sinks (HLS, recording, bridges).
 import { AudioCodec, VideoCodec, type AudioInfo, type Frame, type VideoInfo } from '../core/frame.js';
 import { randomId } from '../core/ids.js';
-import { parseAvcDecoderConfig, parseSps, avcProfileName, avcLevelName } from '../codecs/h264.js';
-import { parseHevcDecoderConfig } from '../codecs/h265.js';
-import { parseAudioSpecificConfig, aacProfileName } from '../codecs/aac.js';
+import { describeAudio, describeVideo } from '../codecs/describe.js';
 import { Channel, Viewer, type ByteSink, type ChannelOptions, type OutputFormat } from './channel.js';
 import type { Client } from './client.js';
 import { streamKey, streamPath, type StreamUrl } from './stream-url.js';
@@ -232,37 +230,5 @@ export class Stream {
     let n = 0;
     for (const v of this.viewers.keys()) n += v.drops;
     return n;
-  }
-}
-
-function describeVideo(f: Frame): VideoInfo | null {
-  try {
-    if (f.codec === VideoCodec.H265) {
-      const c = parseHevcDecoderConfig(f.data);
-      return { codec: VideoCodec.H265, profile: String(c.profile), level: String(c.level), width: c.width, height: c.height };
-    }
-    const c = parseAvcDecoderConfig(f.data);
-    const sps = c.sps[0] ? parseSps(c.sps[0]) : null;
-    return {
-      codec: VideoCodec.H264,
-      profile: avcProfileName(c.profileIdc),
-      level: avcLevelName(c.levelIdc),
-      width: sps?.width ?? 0,
-      height: sps?.height ?? 0,
-    };
-  } catch {
-    return { codec: f.codec as VideoCodec, profile: '', level: '', width: 0, height: 0 };
-  }
-}
-
-function describeAudio(f: Frame): AudioInfo | null {
-  if (f.codec !== AudioCodec.AAC) {
-    return { codec: f.codec as AudioCodec, sampleRate: f.sampleRate ?? 0, channels: f.channels ?? 0, profile: '' };
-  }
-  try {
-    const c = parseAudioSpecificConfig(f.data);
-    return { codec: AudioCodec.AAC, sampleRate: c.sampleRate, channels: c.channels, profile: aacProfileName(c.objectType) };
-  } catch {
-    return { codec: AudioCodec.AAC, sampleRate: f.sampleRate ?? 0, channels: f.channels ?? 0, profile: '' };
   }
 }

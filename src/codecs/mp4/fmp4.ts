@@ -3,6 +3,11 @@
 // empty sample tables and mvex), then moof + mdat fragments cut at video keyframes.
 
 import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
+import { AAC_SAMPLES_PER_FRAME, parseAudioSpecificConfig, type AacConfig } from '../aac.js';
+import { CodecError } from '../codec-error.js';
+import { parseAvcDecoderConfig, parseSps } from '../h264.js';
+import { parseHevcDecoderConfig } from '../h265.js';
+import { mpegAudioChannels, mpegAudioSampleRate, mpegAudioSamplesPerFrame } from '../mpeg-audio.js';
 import {
   box,
   boxHeader,
@@ -647,39 +652,39 @@ function fragment(sequence: number, runs: { track: Track; samples: Sample[] }[])
 
 // ---- codec configuration ----
 
+/** The writer's view of a video sequence header, read by the codec parsers; null when it cannot be used. */
 function videoConfigOf(frame: Frame): VideoConfig | null {
   const rec = frame.data;
-  if (frame.codec === VideoCodec.H264) {
-    const sets = avcParameterSets(rec);
-    if (!sets || rec.length < 7) return null;
-    const lengthSize = (rec[4]! & 3) + 1;
-    const sps = sets.find((n) => (n[0]! & 0x1f) === 7);
-    const size = sps ? avcSpsSize(sps) : null;
-    return {
-      codec: VideoCodec.H264,
-      record: rec,
-      width: size?.[0] ?? 0,
-      height: size?.[1] ?? 0,
-      lengthSize,
-      paramSets: lengthPrefixed(sets, lengthSize),
-    };
-  }
-  if (frame.codec === VideoCodec.H265) {
-    const sets = hevcParameterSets(rec);
-    if (!sets || rec.length < 23) return null;
-    const lengthSize = (rec[21]! & 3) + 1;
-    const sps = sets.find((n) => ((n[0]! >> 1) & 0x3f) === 33);
-    const size = sps ? hevcSpsSize(sps) : null;
-    return {
-      codec: VideoCodec.H265,
-      record: rec,
-      width: size?.[0] ?? 0,
-      height: size?.[1] ?? 0,
-      lengthSize,
-      paramSets: lengthPrefixed(sets, lengthSize),
-    };
+  try {
+    if (frame.codec === VideoCodec.H264) {
+      const cfg = parseAvcDecoderConfig(rec);
+      return videoConfig(VideoCodec.H264, rec, avcPictureSize(cfg.sps[0]), cfg.nalLengthSize, [...cfg.sps, ...cfg.pps]);
+    }
+    if (frame.codec === VideoCodec.H265) {
+      const cfg = parseHevcDecoderConfig(rec);
+      const sets = [...cfg.vps, ...cfg.sps, ...cfg.pps, ...cfg.sei];
+      return videoConfig(VideoCodec.H265, rec, [cfg.width, cfg.height], cfg.nalLengthSize, sets);
+    }
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
   }
   return null;
+}
+
+function videoConfig(codec: VideoCodec, record: Buffer, size: [number, number], lengthSize: number, sets: Buffer[]): VideoConfig {
+  return { codec, record, width: size[0], height: size[1], lengthSize, paramSets: lengthPrefixed(sets, lengthSize) };
+}
+
+/** The picture size of an H.264 SPS; 0x0 when there is none or it cannot be read (the record is still usable). */
+function avcPictureSize(sps: Buffer | undefined): [number, number] {
+  if (!sps) return [0, 0];
+  try {
+    const s = parseSps(sps);
+    return [s.width, s.height];
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
+    return [0, 0];
+  }
 }
 
 function lengthPrefixed(nals: Buffer[], lengthSize: number): Buffer {
@@ -692,270 +697,35 @@ function lengthPrefixed(nals: Buffer[], lengthSize: number): Buffer {
   return Buffer.concat(parts);
 }
 
-/** SPS and PPS NAL units of an AVCDecoderConfigurationRecord (14496-15 5.3.3.1). */
-function avcParameterSets(rec: Buffer): Buffer[] | null {
-  try {
-    const out: Buffer[] = [];
-    let off = 5;
-    const nSps = rec[off++]! & 0x1f;
-    for (let i = 0; i < nSps; i++) {
-      const len = rec.readUInt16BE(off);
-      out.push(rec.subarray(off + 2, off + 2 + len));
-      off += 2 + len;
-    }
-    const nPps = rec[off++]!;
-    for (let i = 0; i < nPps; i++) {
-      const len = rec.readUInt16BE(off);
-      out.push(rec.subarray(off + 2, off + 2 + len));
-      off += 2 + len;
-    }
-    return out.every((n) => n.length > 0) ? out : null;
-  } catch {
-    return null;
-  }
-}
-
-/** VPS, SPS and PPS NAL units of an HEVCDecoderConfigurationRecord (14496-15 8.3.3.1). */
-function hevcParameterSets(rec: Buffer): Buffer[] | null {
-  try {
-    const out: Buffer[] = [];
-    let off = 22;
-    const arrays = rec[off++]!;
-    for (let i = 0; i < arrays; i++) {
-      off++; // completeness, NAL unit type
-      const n = rec.readUInt16BE(off);
-      off += 2;
-      for (let j = 0; j < n; j++) {
-        const len = rec.readUInt16BE(off);
-        out.push(rec.subarray(off + 2, off + 2 + len));
-        off += 2 + len;
-      }
-    }
-    return out.every((n) => n.length > 0) ? out : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Exp-Golomb bit reader over a NAL unit's RBSP (emulation prevention bytes removed). */
-class BitReader {
-  private pos = 0;
-  private readonly bytes: Buffer;
-
-  constructor(nal: Buffer, rbsp = true) {
-    if (!rbsp) {
-      this.bytes = nal;
-      return;
-    }
-    const out = Buffer.alloc(nal.length);
-    let n = 0;
-    let zeros = 0;
-    for (const b of nal) {
-      if (zeros >= 2 && b === 3) {
-        zeros = 0;
-        continue;
-      }
-      zeros = b === 0 ? zeros + 1 : 0;
-      out[n++] = b;
-    }
-    this.bytes = out.subarray(0, n);
-  }
-
-  bit(): number {
-    const byte = this.bytes[this.pos >> 3];
-    if (byte === undefined) throw new RangeError('SPS ended early');
-    const v = (byte >> (7 - (this.pos & 7))) & 1;
-    this.pos++;
-    return v;
-  }
-
-  bits(n: number): number {
-    let v = 0;
-    for (let i = 0; i < n; i++) v = v * 2 + this.bit();
-    return v;
-  }
-
-  skip(n: number): void {
-    this.pos += n;
-  }
-
-  ue(): number {
-    let zeros = 0;
-    while (this.bit() === 0) {
-      if (++zeros > 31) throw new RangeError('bad Exp-Golomb code');
-    }
-    return 2 ** zeros - 1 + this.bits(zeros);
-  }
-
-  se(): number {
-    const k = this.ue();
-    return k & 1 ? (k + 1) / 2 : -k / 2;
-  }
-}
-
-/** Picture size from an H.264 SPS (ITU-T H.264 7.3.2.1.1), cropping applied. */
-function avcSpsSize(sps: Buffer): [number, number] | null {
-  try {
-    const r = new BitReader(sps);
-    r.skip(8); // NAL header
-    const profile = r.bits(8);
-    r.skip(16); // constraint flags, level
-    r.ue(); // seq_parameter_set_id
-    let chroma = 1;
-    let separatePlanes = 0;
-    if ([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135].includes(profile)) {
-      chroma = r.ue();
-      if (chroma === 3) separatePlanes = r.bit();
-      r.ue(); // bit_depth_luma_minus8
-      r.ue(); // bit_depth_chroma_minus8
-      r.skip(1); // qpprime_y_zero_transform_bypass_flag
-      if (r.bit()) {
-        for (let i = 0; i < (chroma === 3 ? 12 : 8); i++) {
-          if (!r.bit()) continue;
-          let last = 8;
-          let next = 8;
-          for (let j = 0; j < (i < 6 ? 16 : 64); j++) {
-            if (next !== 0) next = (last + r.se() + 256) % 256;
-            last = next === 0 ? last : next;
-          }
-        }
-      }
-    }
-    r.ue(); // log2_max_frame_num_minus4
-    const pocType = r.ue();
-    if (pocType === 0) r.ue();
-    else if (pocType === 1) {
-      r.skip(1);
-      r.se();
-      r.se();
-      const n = r.ue();
-      for (let i = 0; i < n; i++) r.se();
-    }
-    r.ue(); // max_num_ref_frames
-    r.skip(1); // gaps_in_frame_num_value_allowed_flag
-    const wMbs = r.ue() + 1;
-    const hMapUnits = r.ue() + 1;
-    const frameMbsOnly = r.bit();
-    if (!frameMbsOnly) r.skip(1);
-    r.skip(1); // direct_8x8_inference_flag
-    let crop = [0, 0, 0, 0];
-    if (r.bit()) crop = [r.ue(), r.ue(), r.ue(), r.ue()];
-    const arrayType = separatePlanes ? 0 : chroma;
-    const subW = arrayType === 1 || arrayType === 2 ? 2 : 1;
-    const subH = arrayType === 1 ? 2 : 1;
-    const cropX = arrayType === 0 ? 1 : subW;
-    const cropY = (arrayType === 0 ? 1 : subH) * (2 - frameMbsOnly);
-    const width = wMbs * 16 - cropX * (crop[0]! + crop[1]!);
-    const height = (2 - frameMbsOnly) * hMapUnits * 16 - cropY * (crop[2]! + crop[3]!);
-    return width > 0 && height > 0 ? [width, height] : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Picture size from an H.265 SPS (ITU-T H.265 7.3.2.2), conformance window applied. */
-function hevcSpsSize(sps: Buffer): [number, number] | null {
-  try {
-    const r = new BitReader(sps);
-    r.skip(16); // NAL header
-    r.skip(4); // sps_video_parameter_set_id
-    const maxSubLayersMinus1 = r.bits(3);
-    r.skip(1);
-    // profile_tier_level(1, maxSubLayersMinus1)
-    r.skip(88); // general profile space .. general flags
-    r.skip(8); // general_level_idc
-    const profilePresent: number[] = [];
-    const levelPresent: number[] = [];
-    for (let i = 0; i < maxSubLayersMinus1; i++) {
-      profilePresent.push(r.bit());
-      levelPresent.push(r.bit());
-    }
-    if (maxSubLayersMinus1 > 0) for (let i = maxSubLayersMinus1; i < 8; i++) r.skip(2);
-    for (let i = 0; i < maxSubLayersMinus1; i++) {
-      if (profilePresent[i]) r.skip(88);
-      if (levelPresent[i]) r.skip(8);
-    }
-    r.ue(); // sps_seq_parameter_set_id
-    const chroma = r.ue();
-    let separatePlanes = 0;
-    if (chroma === 3) separatePlanes = r.bit();
-    let width = r.ue();
-    let height = r.ue();
-    if (r.bit()) {
-      const arrayType = separatePlanes ? 0 : chroma;
-      const subW = arrayType === 1 || arrayType === 2 ? 2 : 1;
-      const subH = arrayType === 1 ? 2 : 1;
-      const [l, rt, t, b] = [r.ue(), r.ue(), r.ue(), r.ue()];
-      width -= subW * (l + rt);
-      height -= subH * (t + b);
-    }
-    return width > 0 && height > 0 ? [width, height] : null;
-  } catch {
-    return null;
-  }
-}
-
-const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
-const AAC_CHANNELS = [0, 1, 2, 3, 4, 5, 6, 8];
-
+/** The writer's view of an audio sequence header (AAC) or first frame (MP3); null when it cannot be used. */
 function audioConfigOf(frame: Frame): AudioConfig | null {
   if (frame.codec === AudioCodec.MP3) return mp3Config(frame);
-  if (frame.codec !== AudioCodec.AAC || frame.data.length < 2) return null;
+  if (frame.codec !== AudioCodec.AAC) return null;
+  let cfg: AacConfig;
   try {
-    const r = new BitReader(frame.data, false);
-    const objectTypeOf = (): number => {
-      const t = r.bits(5);
-      return t === 31 ? 32 + r.bits(6) : t;
-    };
-    const rateOf = (): number => {
-      const i = r.bits(4);
-      return i === 15 ? r.bits(24) : AAC_RATES[i] ?? 0;
-    };
-    let objectType = objectTypeOf();
-    const sampleRate = rateOf();
-    const channelConfig = r.bits(4);
-    let outputRate = sampleRate;
-    if (objectType === 5 || objectType === 29) {
-      outputRate = rateOf();
-      objectType = objectTypeOf();
-    }
-    let samplesPerFrame = 1024;
-    if ([1, 2, 3, 4, 6, 7, 17, 19, 20, 21, 22, 23].includes(objectType)) {
-      const frameLengthFlag = r.bit();
-      samplesPerFrame = objectType === 23 ? (frameLengthFlag ? 480 : 512) : frameLengthFlag ? 960 : 1024;
-    }
-    const rate = sampleRate || frame.sampleRate || 0;
-    if (rate <= 0) return null;
-    const channels = AAC_CHANNELS[channelConfig] || frame.channels || 2;
-    return {
-      codec: AudioCodec.AAC,
-      asc: frame.data,
-      sampleRate: rate,
-      outputRate: outputRate || rate,
-      channels,
-      objectType,
-      samplesPerFrame,
-    };
-  } catch {
+    cfg = parseAudioSpecificConfig(frame.data);
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
     return null;
   }
+  const rate = cfg.sampleRate || frame.sampleRate || 0;
+  if (rate <= 0) return null;
+  return {
+    codec: AudioCodec.AAC,
+    asc: frame.data,
+    sampleRate: rate,
+    outputRate: cfg.extensionSampleRate || rate,
+    channels: cfg.channels || frame.channels || 2,
+    objectType: cfg.coreObjectType,
+    samplesPerFrame: cfg.samplesPerFrame ?? AAC_SAMPLES_PER_FRAME,
+  };
 }
 
-/** MP3 parameters from the MPEG audio frame header (ISO/IEC 11172-3 2.4.1.3), else from the frame fields. */
+/** MP3 parameters from the MPEG audio frame header, else from the frame fields. */
 function mp3Config(frame: Frame): AudioConfig {
-  let rate = frame.sampleRate ?? 44100;
-  let channels = frame.channels ?? 2;
-  let samplesPerFrame = rate >= 32000 ? 1152 : 576;
-  const d = frame.data;
-  if (d.length >= 4 && d[0] === 0xff && (d[1]! & 0xe0) === 0xe0) {
-    const version = (d[1]! >> 3) & 3; // 0: 2.5, 2: 2, 3: 1
-    const layer = (d[1]! >> 1) & 3; // 1: III, 2: II, 3: I
-    const rateIndex = (d[2]! >> 2) & 3;
-    if (version !== 1 && layer !== 0 && rateIndex !== 3) {
-      rate = [44100, 48000, 32000][rateIndex]! / (version === 3 ? 1 : version === 2 ? 2 : 4);
-      channels = d[3]! >> 6 === 3 ? 1 : 2;
-      samplesPerFrame = layer === 3 ? 384 : layer === 1 && version !== 3 ? 576 : 1152;
-    }
-  }
+  const headerRate = mpegAudioSampleRate(frame.data);
+  const rate = headerRate || (frame.sampleRate ?? 44100);
+  const channels = headerRate ? mpegAudioChannels(frame.data) : frame.channels ?? 2;
+  const samplesPerFrame = headerRate ? mpegAudioSamplesPerFrame(frame.data) : rate >= 32000 ? 1152 : 576;
   return { codec: AudioCodec.MP3, asc: null, sampleRate: rate, outputRate: rate, channels, objectType: 0, samplesPerFrame };
 }

@@ -5,8 +5,10 @@
 // onError, and memory only grows with bytes actually received (bounded per PES).
 
 import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
-import { CodecError, NalUnitType, buildAvcDecoderConfig, splitAnnexB } from '../h264.js';
+import { CodecError } from '../codec-error.js';
+import { NalUnitType, annexBToAvcc, buildAvcDecoderConfig, splitAnnexB } from '../h264.js';
 import { HevcNalType, buildHevcDecoderConfig, isHevcKeyframe } from '../h265.js';
+import { mpegAudioChannels, mpegAudioSampleRate } from '../mpeg-audio.js';
 import {
   AAC_SAMPLES_PER_FRAME,
   audioSpecificConfigFromAdts,
@@ -59,12 +61,6 @@ const PES_START_CODE_PREFIX = 0x000001;
 const PES_MIN_HEADER = 9;
 const UNKNOWN = -1;
 
-/** MPEG audio header: samples per second by version (MPEG-1, MPEG-2, MPEG-2.5) and index. */
-const MP3_SAMPLE_RATES: Record<number, readonly number[]> = {
-  3: [44100, 48000, 32000],
-  2: [22050, 24000, 16000],
-  0: [11025, 12000, 8000],
-};
 
 interface PesStream {
   pid: number;
@@ -488,7 +484,6 @@ export class TsDemuxer {
     const sps: Buffer[] = [];
     const pps: Buffer[] = [];
     const media: Buffer[] = [];
-    let size = 0;
     let keyframe = false;
     for (const nal of nalus) {
       if (hevc) {
@@ -501,7 +496,6 @@ export class TsDemuxer {
         else {
           if (isHevcKeyframe(t)) keyframe = true;
           media.push(nal);
-          size += 4 + nal.length;
         }
       } else {
         const t = nal[0] & 0x1f;
@@ -511,7 +505,6 @@ export class TsDemuxer {
         else {
           if (t === NalUnitType.IDR) keyframe = true;
           media.push(nal);
-          size += 4 + nal.length;
         }
       }
     }
@@ -523,14 +516,7 @@ export class TsDemuxer {
       this.stats.videoWithoutConfig++;
       return;
     }
-    const data = Buffer.allocUnsafe(size);
-    let p = 0;
-    for (const nal of media) {
-      data.writeUInt32BE(nal.length, p);
-      nal.copy(data, p + 4);
-      p += 4 + nal.length;
-    }
-    this.emit({ type: 'video', codec, dts, pts, keyframe, header: false, data });
+    this.emit({ type: 'video', codec, dts, pts, keyframe, header: false, data: annexBToAvcc(media) });
   }
 
   /** Merges in-band parameter sets; emits a sequence header when the complete set is new or changed. */
@@ -582,18 +568,7 @@ export class TsDemuxer {
     }
     if (!s.aac || s.aac.objectType !== cfg.objectType || s.aac.sampleRateIndex !== cfg.sampleRateIndex || s.aac.channelConfig !== cfg.channelConfig) {
       s.aac = { objectType: cfg.objectType, sampleRateIndex: cfg.sampleRateIndex, channelConfig: cfg.channelConfig };
-      const ms = Math.round((carry ? s.carryTicks : ptsTicks) / TICKS_PER_MS);
-      this.emit({
-        type: 'audio',
-        codec: AudioCodec.AAC,
-        dts: ms,
-        pts: ms,
-        keyframe: false,
-        header: true,
-        data: audioSpecificConfigFromAdts(cfg),
-        sampleRate: cfg.sampleRate,
-        channels: cfg.channels,
-      });
+      this.emitAac(audioSpecificConfigFromAdts(cfg), carry ? s.carryTicks : ptsTicks, cfg, true);
     }
     const frameTicks = (AAC_SAMPLES_PER_FRAME * TICKS_PER_MS * 1000) / cfg.sampleRate;
     // a frame completed from the previous PES keeps that PES's clock; this PES's PTS is for the next one
@@ -613,7 +588,8 @@ export class TsDemuxer {
     }
   }
 
-  private emitAac(data: Buffer, ticks: number, cfg: AacConfig): void {
+  /** One AAC frame, or (header) the AudioSpecificConfig made from the ADTS header. */
+  private emitAac(data: Buffer, ticks: number, cfg: AacConfig, header = false): void {
     const ms = Math.round(ticks / TICKS_PER_MS);
     this.emit({
       type: 'audio',
@@ -621,7 +597,7 @@ export class TsDemuxer {
       dts: ms,
       pts: ms,
       keyframe: false,
-      header: false,
+      header,
       data,
       sampleRate: cfg.sampleRate,
       channels: cfg.channels,
@@ -633,13 +609,10 @@ export class TsDemuxer {
     const data = Buffer.from(payload);
     const ms = Math.round(ptsTicks / TICKS_PER_MS);
     const frame: Frame = { type: 'audio', codec: AudioCodec.MP3, dts: ms, pts: ms, keyframe: false, header: false, data };
-    if (data.length >= 4 && data[0] === 0xff && (data[1] & 0xe0) === 0xe0) {
-      const rates = MP3_SAMPLE_RATES[(data[1] >> 3) & 3];
-      const index = (data[2] >> 2) & 3;
-      if (rates && index < 3) {
-        frame.sampleRate = rates[index];
-        frame.channels = data[3] >> 6 === 3 ? 1 : 2;
-      }
+    const rate = mpegAudioSampleRate(data);
+    if (rate > 0) {
+      frame.sampleRate = rate;
+      frame.channels = mpegAudioChannels(data);
     } else {
       this.report(new CodecError('CODEC_INVALID', `MPEG audio PES on PID ${s.pid} does not start with a frame header`));
     }

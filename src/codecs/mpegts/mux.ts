@@ -4,7 +4,8 @@
 // per frame per stream, so each frame is written with one allocation and no intermediate copies.
 
 import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
-import { CodecError, NalUnitType, parseAvcDecoderConfig } from '../h264.js';
+import { CodecError } from '../codec-error.js';
+import { NalUnitType, parseAvcDecoderConfig } from '../h264.js';
 import { HevcNalType, parseHevcDecoderConfig } from '../h265.js';
 import {
   ADTS_HEADER_SIZE,

@@ -1,7 +1,8 @@
 // H.264 RTP payload format, RFC 6184, packetization-mode 1 (non-interleaved): single NAL unit packets,
 // STAP-A (5.7.1) for the parameter sets ahead of each keyframe, FU-A (5.8) for NAL units larger than the
 // payload budget. Pure: one access unit's NAL units in, RTP payloads out.
-import { BitReader, NalUnitType, removeEmulationPrevention } from '../h264.js';
+import { BitReader, removeEmulationPrevention } from '../bit-reader.js';
+import { NalUnitType } from '../h264.js';
 
 /** RFC 6184 NAL unit types used by the payload format itself. */
 export enum H264RtpType {

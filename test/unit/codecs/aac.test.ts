@@ -1,9 +1,10 @@
 // AAC: AudioSpecificConfig parse/build with escapes, ADTS header write/parse against ffmpeg's, ADTS runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodecError } from '../../../src/codecs/h264.js';
+import { CodecError } from '../../../src/codecs/codec-error.js';
 import {
   aacAudioInfo,
+  aacProfileObjectType,
   aacProfileName,
   audioSpecificConfigFromAdts,
   buildAudioSpecificConfig,
@@ -128,4 +129,37 @@ test('profile names', () => {
   assert.equal(aacProfileName(29), 'HEv2');
   assert.equal(aacProfileName(1), 'Main');
   assert.equal(aacProfileName(0), 'Unknown');
+});
+
+test('AudioSpecificConfig: HE-AAC v1 / v2 signalled explicitly and backward-compatibly, PCE channels, 960 frames', async () => {
+  const { AAC } = await import('./codec-fixtures.js');
+  for (const [name, f] of Object.entries(AAC)) {
+    const cfg = parseAudioSpecificConfig(f.asc);
+    assert.equal(cfg.sampleRate, f.coreRate, `${name}: core rate`);
+    assert.deepEqual(aacAudioInfo(f.asc), f.info, name);
+  }
+  const he = parseAudioSpecificConfig(AAC.heBackwardCompatible!.asc);
+  assert.deepEqual([he.objectType, he.coreObjectType, he.extensionSampleRate, he.ps], [2, 2, 48000, undefined]);
+  const v2 = parseAudioSpecificConfig(AAC.hev2BackwardCompatible!.asc);
+  assert.deepEqual([v2.channels, v2.extensionSampleRate, v2.ps], [1, 48000, true]);
+  const v2x = parseAudioSpecificConfig(AAC.hev2Explicit!.asc);
+  assert.deepEqual([v2x.objectType, v2x.coreObjectType, v2x.ps], [29, 2, true]);
+  assert.equal(aacProfileObjectType(v2x), 29);
+  assert.equal(aacProfileObjectType(he), 5);
+  assert.equal(aacProfileObjectType(parseAudioSpecificConfig(AAC.lcSbrAbsent!.asc)), 2);
+  assert.equal(parseAudioSpecificConfig(AAC.lc960!.asc).samplesPerFrame, 960);
+  assert.equal(parseAudioSpecificConfig(AAC.lc!.asc).samplesPerFrame, undefined, '1024 is the default');
+  assert.equal(parseAudioSpecificConfig(AAC.pce51!.asc).channelConfig, 0);
+  // what follows the channel configuration is optional: cut anywhere after it, the core fields stay
+  for (const f of [AAC.heBackwardCompatible!, AAC.hev2BackwardCompatible!, AAC.pce51!]) {
+    for (let n = 2; n < f.asc.length; n++) {
+      const cut = parseAudioSpecificConfig(f.asc.subarray(0, n));
+      assert.equal(cut.sampleRate, f.coreRate);
+      // the SBR part of the sync extension ends in the fifth byte (16 + 11 + 5 + 1 + 4 bits)
+      if (n < 5) assert.equal(cut.extensionSampleRate, undefined, 'no SBR from a cut extension');
+      assert.equal(cut.ps, undefined, 'no PS from a cut extension');
+    }
+  }
+  // AAC LD: 512 samples, 480 with frameLengthFlag
+  assert.equal(parseAudioSpecificConfig(buildAudioSpecificConfig(23, 48000, 2)).samplesPerFrame, 512);
 });

@@ -2,8 +2,9 @@
 // ffmpeg's trace_headers), AVCDecoderConfigurationRecord parse/build against ffmpeg's avcC.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { removeEmulationPrevention } from '../../../src/codecs/bit-reader.js';
+import { CodecError } from '../../../src/codecs/codec-error.js';
 import {
-  CodecError,
   NalUnitType,
   annexBToAvcc,
   avcLevelName,
@@ -13,7 +14,6 @@ import {
   forEachAvccNalu,
   parseAvcDecoderConfig,
   parseSps,
-  removeEmulationPrevention,
   splitAnnexB,
   splitAvcc,
 } from '../../../src/codecs/h264.js';
@@ -156,7 +156,7 @@ test('parseAvcDecoderConfig reads ffmpeg avcC and rejects truncation', () => {
   const v2 = Buffer.from(AVCC_320);
   v2[0] = 2;
   assert.throws(() => parseAvcDecoderConfig(v2), /version 2/);
-  assert.deepEqual(avcVideoInfo(AVCC_320), { codec: 7, profile: 'High', level: '1.3', width: 320, height: 240 });
+  assert.deepEqual(avcVideoInfo(AVCC_320), { codec: 7, profile: 'High', level: '1.3', width: 320, height: 240, fps: 25 });
   assert.equal(NalUnitType.IDR, 5);
   assert.equal(NalUnitType.AUD, 9);
 });

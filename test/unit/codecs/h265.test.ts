@@ -2,7 +2,7 @@
 // hvcC parse/build compared with the record ffmpeg's mp4 muxer writes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodecError } from '../../../src/codecs/h264.js';
+import { CodecError } from '../../../src/codecs/codec-error.js';
 import {
   HevcNalType,
   buildHevcDecoderConfig,
@@ -105,7 +105,7 @@ test('parseHevcDecoderConfig reads ffmpeg hvcC', () => {
   assert.equal(p10.profile, 'Main 10');
   assert.equal(p10.bitDepthLuma, 10);
   assert.equal(p10.width, 854);
-  assert.deepEqual(hevcVideoInfo(X265.h720t.hvcc), { codec: 12, profile: 'Main', level: '3.1', width: 1280, height: 720 });
+  assert.deepEqual(hevcVideoInfo(X265.h720t.hvcc), { codec: 12, profile: 'Main', level: '3.1', width: 1280, height: 720, fps: 25 });
   const rec = X265.h320.hvcc;
   for (let n = 0; n < rec.length; n++) {
     assert.throws(() => parseHevcDecoderConfig(rec.subarray(0, n)), CodecError, `truncated at ${n}`);

@@ -1,7 +1,7 @@
 // HLS media playlist build/parse, RFC 8216.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CodecError } from '../../../src/codecs/h264.js';
+import { CodecError } from '../../../src/codecs/codec-error.js';
 import { buildMediaPlaylist, parseMediaPlaylist } from '../../../src/codecs/m3u8.js';
 
 test('buildMediaPlaylist writes the live playlist tags', () => {

@@ -1,0 +1,45 @@
+// What a stream's sequence headers say, for the APIs: one VideoInfo / AudioInfo per header, read by the codec
+// parsers (h264.ts, h265.ts, aac.ts, mpeg-audio.ts) so that /api/v1/streams reports what the codecs parse.
+// Run once per sequence header, never per packet.
+
+import { AudioCodec, VideoCodec, type AudioInfo, type Frame, type VideoInfo } from '../core/frame.js';
+import { aacAudioInfo } from './aac.js';
+import { CodecError } from './codec-error.js';
+import { avcVideoInfo } from './h264.js';
+import { hevcVideoInfo } from './h265.js';
+import { mpegAudioChannels, mpegAudioSampleRate } from './mpeg-audio.js';
+
+/**
+ * Codec, profile, level, size and VUI frame rate of a video sequence header (AVC / HEVC decoder
+ * configuration record). A header the parsers cannot read gives the codec with empty fields; never throws
+ * for bad bytes.
+ */
+export function describeVideo(header: Frame): VideoInfo {
+  try {
+    if (header.codec === VideoCodec.H265) return hevcVideoInfo(header.data);
+    if (header.codec === VideoCodec.H264) return avcVideoInfo(header.data);
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
+  }
+  return { codec: header.codec as VideoCodec, profile: '', level: '', width: 0, height: 0 };
+}
+
+/**
+ * Codec, sample rate, channels and profile of an audio sequence header (AAC AudioSpecificConfig) or of an
+ * audio frame that has no header (MP3: its frame header; Opus: the frame's fields). What a listener gets:
+ * HE-AAC reports the SBR rate, HE-AAC v2 two channels. Never throws for bad bytes.
+ */
+export function describeAudio(frame: Frame): AudioInfo {
+  if (frame.codec === AudioCodec.AAC) {
+    try {
+      return aacAudioInfo(frame.data);
+    } catch (e) {
+      if (!(e instanceof CodecError)) throw e;
+    }
+  }
+  const codec = frame.codec as AudioCodec;
+  if (codec === AudioCodec.MP3 && mpegAudioSampleRate(frame.data) > 0) {
+    return { codec, sampleRate: mpegAudioSampleRate(frame.data), channels: mpegAudioChannels(frame.data), profile: '' };
+  }
+  return { codec, sampleRate: frame.sampleRate ?? 0, channels: frame.channels ?? 0, profile: '' };
+}
