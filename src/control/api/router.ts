@@ -79,20 +79,18 @@ export class ApiRoutes {
 
   /**
    * Registers an SRS Stack path that is not built here: every call answers 501 with `reason` (say why, and
-   * where it is tracked), without authentication.
+   * where it is tracked), without authentication. Call it after the real routes: a path registered already
+   * is left to its route.
    */
   notBuilt(path: string, reason: string): void {
-    this.add({
-      path,
-      methods: ['GET', 'POST'],
-      auth: false,
-      schema: empty,
-      summary: `not built here: ${reason}`,
-      handler() {
-        throw new ApiError(501, 501, `${path.replace(/\/\*rest$/, '/...')} is not built in this server: ${reason}`);
-      },
+    if (this.table.some((r) => r.path === path)) return; // built since: the real route answers
+    const methods: Method[] = ['GET', 'POST'];
+    this.table.push({ path, methods, auth: false, envelope: 'stack', body: jsonSchemaOf(empty), summary: `not built here: ${reason}`, notBuilt: reason });
+    const message = `${path.replace(/\/\*rest$/, '/...')} is not built in this server: ${reason}`;
+    // The body is not read: whatever comes, the answer is the same.
+    this.router.register(path, methods, () => {
+      throw new ApiError(501, 501, message);
     });
-    this.table[this.table.length - 1]!.notBuilt = reason;
   }
 
   add<T>(spec: RouteSpec<T>): void {
