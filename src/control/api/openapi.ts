@@ -79,9 +79,11 @@ function operation(r: RouteInfo, method: string): JsonSchema {
   } else if (r.envelope === 'raw') {
     responses['200'] = { description: 'the resource itself (see the summary)' };
   } else {
+    const envelope: JsonSchema = { $ref: `#/components/schemas/${r.envelope === 'srs' ? 'SrsEnvelope' : 'StackEnvelope'}` };
+    const data = r.envelope === 'srs' ? r.response : r.response && { type: 'object', properties: { data: r.response } };
     responses['200'] = {
       description: r.envelope === 'srs' ? "SRS's envelope" : "SRS Stack's envelope",
-      content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.envelope === 'srs' ? 'SrsEnvelope' : 'StackEnvelope'}` } } },
+      content: { 'application/json': { schema: data ? { allOf: [envelope, data] } : envelope } },
     };
   }
   if (r.auth) responses['401'] = { ...error, description: 'no or wrong credentials' };

@@ -41,6 +41,8 @@ export interface RouteSpec<T> {
   envelope?: Envelope;
   /** one line for the OpenAPI document (default: made from the path) */
   summary?: string;
+  /** the result (`data` of the envelope) as JSON Schema, for the OpenAPI document */
+  response?: JsonSchema;
   handler(r: ApiRequest<T>): unknown;
 }
 
@@ -52,6 +54,8 @@ export interface RouteInfo {
   /** the request body as JSON Schema */
   body: JsonSchema;
   summary: string;
+  /** the result as JSON Schema, when the route declares it */
+  response?: JsonSchema;
   /** for an SRS Stack path that is not built here: why (it answers 501 with this) */
   notBuilt?: string;
 }
@@ -102,6 +106,7 @@ export class ApiRoutes {
       envelope,
       body: jsonSchemaOf(spec.schema),
       summary: spec.summary ?? spec.path.replace(/^\/(terraform|api)\/v1\//, '').replace(/[/-]/g, ' '),
+      ...(spec.response ? { response: spec.response } : {}),
     });
     const { auth, serverId, serviceId, bodyLimit } = this.opts;
     this.router.register(spec.path, spec.methods, async (ctx: Context) => {

@@ -122,6 +122,10 @@ describe('SRS Stack paths, OpenAPI and JSONP', () => {
     const init = doc.paths['/terraform/v1/mgmt/init'].post.requestBody.content['application/json'].schema;
     assert.deepEqual(Object.keys(init.properties).sort(), ['password', 'setupCode']);
     assert.equal(init.required, undefined, 'both init fields are optional');
+    // results, where a route declares them (the console types its client from these)
+    const initOk = doc.paths['/terraform/v1/mgmt/init'].post.responses['200'].content['application/json'].schema;
+    const shapes = initOk.allOf[1].properties.data.oneOf.map((x: { required: string[] }) => x.required.join(','));
+    assert.deepEqual(shapes, ['init,needSetupCode', 'token,createAt,expireAt,bearer']);
   });
 
   it('JSONP: ?callback= wraps the envelope; a callback that is not a name is refused', async () => {

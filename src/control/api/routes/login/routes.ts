@@ -8,7 +8,7 @@ import { isLoopback } from '../../../auth/setup-code.js';
 import { issueToken } from '../../../auth/token.js';
 import type { ApiRoutes } from '../../router.js';
 import { empty } from '../../schema.js';
-import { initBody, loginBody } from './schema.js';
+import { initBody, initStatus, loginBody, loginResult, tokenResult } from './schema.js';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -20,6 +20,7 @@ export function registerLogin(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: false,
     schema: initBody,
+    response: { oneOf: [initStatus, loginResult] },
     summary: 'without a password: {init, needSetupCode}; with {password[, setupCode]}: sets the first console password -> {token, createAt, expireAt, bearer}',
     async handler({ body, ip }) {
       const local = isLoopback(ip);
@@ -57,6 +58,7 @@ export function registerLogin(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: false,
     schema: loginBody,
+    response: loginResult,
     async handler({ body, ip }) {
       const attempt = d.throttle.begin(ip);
       if (!attempt.ok) {
@@ -95,6 +97,7 @@ export function registerLogin(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: true,
     schema: empty,
+    response: tokenResult,
     handler: () => issueToken(d.auth.secret),
   });
 }

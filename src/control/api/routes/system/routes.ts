@@ -7,7 +7,7 @@ import { ApiError } from '../../../errors.js';
 import { Keys } from '../../../redis/keys.js';
 import type { ApiRoutes } from '../../router.js';
 import { empty } from '../../schema.js';
-import { envsBody } from './schema.js';
+import { checkResult, envsBody, envsResult, statusResult, versionResult } from './schema.js';
 
 /** SRS Stack's locales; anything else is stored as `un`. */
 function locale(v: string): 'en' | 'zh' | 'un' {
@@ -23,7 +23,7 @@ export function registerSystem(r: ApiRoutes, d: ApiDeps): void {
   const versions = () => ({ version: d.version.replace(/^v/, '') });
   for (const v of ['host', 'mgmt', 'ffmpeg', 'hooks', 'tencent']) {
     const path = `/terraform/v1/${v}/versions`;
-    r.add({ path, methods: ['GET', 'POST'], auth: false, schema: empty, summary: 'this server\'s version: {"version":"x.y.z"}', handler: versions });
+    r.add({ path, methods: ['GET', 'POST'], auth: false, schema: empty, response: versionResult, summary: 'this server\'s version: {"version":"x.y.z"}', handler: versions });
   }
 
   r.add({
@@ -31,6 +31,7 @@ export function registerSystem(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: false,
     schema: empty,
+    response: checkResult,
     summary: 'health: 200 {upgrading:false} once Redis answers and the first boot (publish secret) is done',
     async handler() {
       await d.store.ping();
@@ -46,6 +47,7 @@ export function registerSystem(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: false,
     schema: envsBody,
+    response: envsResult,
     summary: 'ports, slot limits and features for the console; {locale} stores the console language (SRS_LOCALE)',
     async handler({ body }) {
       const c = d.config;
@@ -79,6 +81,7 @@ export function registerSystem(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: true,
     schema: empty,
+    response: statusResult,
     summary: 'version (with a leading v, as SRS Stack), releases and whether an upgrade is running',
     async handler() {
       const v = `v${d.version.replace(/^v/, '')}`;
