@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { Hub } from './hub/hub.js';
 import { RtmpServer } from './servers/rtmp/server.js';
 import { HttpMediaHandler } from './servers/http/media.js';
+import { applyCommonHeaders } from './servers/http/common-headers.js';
 import { HlsServer } from './servers/hls/hls.js';
 import { WebRtcServer } from './servers/webrtc/server.js';
 import { SrtMediaServer } from './servers/srt/server.js';
@@ -68,7 +69,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     sessionTimeoutMs: config.rtcSessionTimeoutMs,
     pliIntervalMs: config.rtcPliIntervalMs,
   });
+  const serverName = `srs-node/${VERSION}`;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (applyCommonHeaders(req, res, serverName)) return;
     if (!rtc.handle(req, res) && !media.handle(req, res)) control.handle(req, res);
   };
   const http = createServer(handler);

@@ -48,6 +48,12 @@ export interface Config {
   recordUploadBackoffMs: number;
   /** a WebRTC session whose peer sends nothing (media, RTCP or ICE consent checks) this long is ended, ms */
   rtcSessionTimeoutMs: number;
+  /** slots the console shows for restream, virtual live and IP camera targets (SRS Stack's SRS_*_LIMIT) */
+  forwardLimit: number;
+  vliveLimit: number;
+  cameraLimit: number;
+  /** PLATFORM_DOCKER: whether we run in a container (null: find out, /.dockerenv) */
+  platformDocker: boolean | null;
   /** a WHIP publisher is asked for a keyframe (PLI) this often, so RTMP/FLV/HLS get GOPs; 0 = only on need (SRS pli_for_rtmp) */
   rtcPliIntervalMs: number;
 }
@@ -150,5 +156,9 @@ export function loadConfig(env: Env = process.env): Config {
     recordUploadBackoffMs: int(env, 'RECORD_UPLOAD_BACKOFF_MS', 2000, 10, 3600000),
     rtcSessionTimeoutMs: int(env, 'RTC_SESSION_TIMEOUT_MS', 30000, 1000, 600000),
     rtcPliIntervalMs: int(env, 'RTC_PLI_INTERVAL_MS', 2000, 0, 600000),
+    forwardLimit: int(env, 'SRS_FORWARD_LIMIT', 10, 0, 1000),
+    vliveLimit: int(env, 'SRS_VLIVE_LIMIT', 10, 0, 1000),
+    cameraLimit: int(env, 'SRS_CAMERA_LIMIT', 10, 0, 1000),
+    platformDocker: env.PLATFORM_DOCKER === undefined || env.PLATFORM_DOCKER === '' ? null : bool(env, 'PLATFORM_DOCKER', false),
   };
 }

@@ -11,7 +11,9 @@ import type { MediaHooks } from '../servers/ports.js';
 import { createApi } from './api/app.js';
 import type { RouteInfo } from './api/router.js';
 import { TrafficStats } from './api/stats.js';
+import { SystemStats } from './api/system-stats.js';
 import { Auth } from './auth/auth.js';
+import { SetupCode } from './auth/setup-code.js';
 import { LoginThrottle, type ThrottleOptions } from './auth/throttle.js';
 import { errorMessage } from './errors.js';
 import { ActiveStreams } from './hooks/active-streams.js';
@@ -44,7 +46,7 @@ export interface ControlPlaneOptions {
   throttle?: Partial<ThrottleOptions>;
   /** largest API request body, bytes (default 1 MiB) */
   bodyLimit?: number;
-  /** traffic sampling interval, ms (default 5000) */
+  /** traffic and /proc sampling interval, ms (default 5000) */
   statsIntervalMs?: number;
   /** Redis command timeout, ms (default 1500) */
   redisCommandTimeoutMs?: number;
@@ -91,6 +93,8 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     const serverId = `vid-${randomId(7)}`;
     const serviceId = randomId(8);
     const auth = await Auth.init(store, config, logger);
+    const setupCode = new SetupCode(logger);
+    if (!(await auth.initialized())) setupCode.ensure();
     const secrets = await PublishSecrets.init(store, logger);
     const callbacks = await Callbacks.init(store, config.hookTimeoutMs, logger);
     const active = new ActiveStreams(hub, store, serverId, logger);
@@ -99,6 +103,9 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     const stats = new TrafficStats(hub, opts.statsIntervalMs ?? 5000);
     stats.start();
     cleanup.push(() => stats.stop());
+    const system = new SystemStats(opts.statsIntervalMs ?? 5000);
+    await system.start();
+    cleanup.push(() => system.stop());
     const recorder = await Recorder.start({ config, hub, store, callbacks, logger });
     cleanup.push(() => recorder.close());
 
@@ -111,7 +118,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
 
     const throttle = new LoginThrottle(opts.throttle);
     const api = createApi(
-      { config, hub, store, auth, throttle, secrets, callbacks, stats, recorder, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();

@@ -1,12 +1,16 @@
-// The API's Koa application: CORS headers (once each), OPTIONS preflight, the JSON error envelope, then the
-// routes of every resource. Errors: ApiError -> its status; Redis unreachable -> 503; anything else -> 500.
+// The API's Koa application: the JSON error envelope, then the routes of every resource (CORS, Server and
+// OPTIONS are answered before this, for every response, by servers/http/common-headers.ts).
+// Errors: ApiError -> its status; Redis unreachable -> 503; anything else -> 500.
 import Koa from 'koa';
 import type { Context } from 'koa';
 import { ApiError, StoreUnavailableError, errorMessage } from '../errors.js';
 import type { ApiDeps } from './deps.js';
+import { empty } from './schema.js';
+import { openApiDocument } from './openapi.js';
 import { ApiRoutes, type RouteInfo } from './router.js';
 import { registerCallbacks } from './routes/callbacks/routes.js';
 import { registerLogin } from './routes/login/routes.js';
+import { registerNotBuilt } from './routes/not-built/routes.js';
 import { registerPublishSecret } from './routes/publish-secret/routes.js';
 import { registerRecord } from './routes/record/routes.js';
 import { registerSettings } from './routes/settings/routes.js';
@@ -23,14 +27,6 @@ export interface Api {
   app: Koa;
   routes: RouteInfo[];
 }
-
-const CORS: Record<string, string> = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
-  'Access-Control-Allow-Headers': 'Authorization, Content-Type, Origin, Accept, X-Requested-With',
-  'Access-Control-Expose-Headers': 'Server, Retry-After',
-  'Access-Control-Max-Age': '86400',
-};
 
 export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   const app = new Koa();
@@ -63,12 +59,6 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   };
 
   app.use(async (ctx, next) => {
-    ctx.set(CORS);
-    if (ctx.method === 'OPTIONS') {
-      ctx.status = 200;
-      ctx.body = '';
-      return;
-    }
     const t0 = Date.now();
     try {
       await next();
@@ -89,6 +79,21 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   registerStreams(routes, d);
   registerRecord(routes, d);
   registerSrsApi(routes, d);
+  registerNotBuilt(routes);
+  let openapi: string | null = null;
+  routes.add({
+    path: '/terraform/v1/openapi.json',
+    methods: ['GET'],
+    auth: false,
+    schema: empty,
+    envelope: 'raw',
+    summary: 'this document: the OpenAPI 3.1 description of every route, made from the route registry',
+    handler({ ctx }) {
+      openapi ??= JSON.stringify(openApiDocument(routes.table, d.version));
+      ctx.type = 'application/json';
+      ctx.body = openapi;
+    },
+  });
   app.use(routes.router.routes());
 
   return { app, routes: routes.table };

@@ -3,12 +3,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Auth } from '../auth/auth.js';
+import type { SetupCode } from '../auth/setup-code.js';
 import type { LoginThrottle } from '../auth/throttle.js';
 import type { Callbacks } from '../hooks/callbacks.js';
 import type { PublishSecrets } from '../hooks/publish-secret.js';
 import type { Recorder } from '../jobs/dvr/recorder.js';
 import type { Store } from '../redis/store.js';
 import type { TrafficStats } from './stats.js';
+import type { SystemStats } from './system-stats.js';
 
 export interface ApiDeps {
   config: Config;
@@ -16,9 +18,13 @@ export interface ApiDeps {
   store: Store;
   auth: Auth;
   throttle: LoginThrottle;
+  /** the first-run setup code (mgmt/init from another machine) */
+  setupCode: SetupCode;
   secrets: PublishSecrets;
   callbacks: Callbacks;
   stats: TrafficStats;
+  /** host and process figures sampled from /proc */
+  system: SystemStats;
   /** recording (DVR) */
   recorder: Recorder;
   logger: Logger;

@@ -1,12 +1,15 @@
 // Route registration: each route declares its path, methods, whether it needs authentication, its body schema
-// and its envelope; this module reads the body, checks credentials, validates, and writes the envelope, so the
-// resource handlers only do their work. The table of routes is kept for tests and docs.
+// and its envelope; this module reads the body, checks credentials, validates, and writes the envelope (as
+// JSONP with ?callback=, like SRS), so the resource handlers only do their work. The table of routes is kept
+// for tests and for the OpenAPI document (openapi.ts). SRS Stack paths that are not built here are
+// registered too, answering 501 with the reason, so a client never gets a 404 or a hang for them.
 import { Router } from '@koa/router';
 import type { Context } from 'koa';
 import type { Auth } from '../auth/auth.js';
 import { normalizeIp } from '../auth/throttle.js';
+import { ApiError, badRequest } from '../errors.js';
 import { parseJsonObject, readRaw, type JsonObject } from './body.js';
-import type { Field } from './schema.js';
+import { empty, jsonSchemaOf, type Field, type JsonSchema } from './schema.js';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
 
@@ -36,6 +39,10 @@ export interface RouteSpec<T> {
   auth: boolean;
   schema: Field<T>;
   envelope?: Envelope;
+  /** one line for the OpenAPI document (default: made from the path) */
+  summary?: string;
+  /** the result (`data` of the envelope) as JSON Schema, for the OpenAPI document */
+  response?: JsonSchema;
   handler(r: ApiRequest<T>): unknown;
 }
 
@@ -43,7 +50,18 @@ export interface RouteInfo {
   path: string;
   methods: Method[];
   auth: boolean;
+  envelope: Envelope;
+  /** the request body as JSON Schema */
+  body: JsonSchema;
+  summary: string;
+  /** the result as JSON Schema, when the route declares it */
+  response?: JsonSchema;
+  /** for an SRS Stack path that is not built here: why (it answers 501 with this) */
+  notBuilt?: string;
 }
+
+/** A JSONP callback name: identifiers joined by dots (e.g. JSON_CALLBACK, angular.callbacks._0). */
+const CALLBACK_RE = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
 
 export interface RoutesOptions {
   auth: Auth;
@@ -63,11 +81,39 @@ export class ApiRoutes {
 
   constructor(private readonly opts: RoutesOptions) {}
 
+  /**
+   * Registers an SRS Stack path that is not built here: every call answers 501 with `reason` (say why, and
+   * where it is tracked), without authentication. Call it after the real routes: a path registered already
+   * is left to its route.
+   */
+  notBuilt(path: string, reason: string): void {
+    if (this.table.some((r) => r.path === path)) return; // built since: the real route answers
+    const methods: Method[] = ['GET', 'POST'];
+    this.table.push({ path, methods, auth: false, envelope: 'stack', body: jsonSchemaOf(empty), summary: `not built here: ${reason}`, notBuilt: reason });
+    const message = `${path.replace(/\/\*rest$/, '/...')} is not built in this server: ${reason}`;
+    // The body is not read: whatever comes, the answer is the same.
+    this.router.register(path, methods, () => {
+      throw new ApiError(501, 501, message);
+    });
+  }
+
   add<T>(spec: RouteSpec<T>): void {
-    this.table.push({ path: spec.path, methods: spec.methods, auth: spec.auth });
     const envelope = spec.envelope ?? 'stack';
+    this.table.push({
+      path: spec.path,
+      methods: spec.methods,
+      auth: spec.auth,
+      envelope,
+      body: jsonSchemaOf(spec.schema),
+      summary: spec.summary ?? spec.path.replace(/^\/(terraform|api)\/v1\//, '').replace(/[/-]/g, ' '),
+      ...(spec.response ? { response: spec.response } : {}),
+    });
     const { auth, serverId, serviceId, bodyLimit } = this.opts;
     this.router.register(spec.path, spec.methods, async (ctx: Context) => {
+      const callback = firstQuery(ctx.query.callback);
+      if (callback && (!CALLBACK_RE.test(callback) || callback.length > 128)) {
+        throw badRequest(`query parameter "callback" must be a JavaScript function name (letters, digits, _ $ and dots), got ${JSON.stringify(callback.slice(0, 40))}`);
+      }
       const raw = parseJsonObject(await readRaw(ctx.req, bodyLimit));
       if (spec.auth) {
         await auth.check({
@@ -87,11 +133,17 @@ export class ApiRoutes {
         ctx,
       });
       if (envelope === 'raw') return;
-      if (envelope === 'srs') {
-        ctx.body = { code: 0, server: serverId, service: serviceId, pid: String(process.pid), ...(result as object) };
-      } else {
-        ctx.body = { code: 0, server: serverId, data: result === undefined ? null : result };
+      const out =
+        envelope === 'srs'
+          ? { code: 0, server: serverId, service: serviceId, pid: String(process.pid), ...(result as object) }
+          : { code: 0, server: serverId, data: result === undefined ? null : result };
+      if (!callback) {
+        ctx.body = out;
+        return;
       }
+      ctx.type = 'application/javascript';
+      ctx.set('X-Content-Type-Options', 'nosniff');
+      ctx.body = `${callback}(${JSON.stringify(out)})`;
     });
   }
 }

@@ -1,12 +1,26 @@
 // Request-body schemas: a few small typed validators. A bad field answers 400 naming the field, what it must be
 // and what came instead. Unknown fields are ignored (SRS Stack's console sends extra ones, such as token).
+// Each validator also describes itself as JSON Schema, from which openapi.ts builds the OpenAPI document.
 import { badRequest } from '../errors.js';
+
+/** A JSON Schema (the subset OpenAPI 3.1 uses), as plain JSON. */
+export type JsonSchema = { [key: string]: JsonValue };
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 /** Validates one value; throws a 400 ApiError naming the field. */
 export interface Field<T> {
   parse(value: unknown, name: string): T;
   /** what the field must be, for messages */
   readonly expects: string;
+  /** the field as JSON Schema (validators without one are documented by `expects`) */
+  readonly json?: JsonSchema;
+  /** true when the field may be left out */
+  readonly optional?: boolean;
+}
+
+/** The JSON Schema of a field: its own, or one made from what it expects. */
+export function jsonSchemaOf(f: Field<unknown>): JsonSchema {
+  return f.json ?? { description: f.expects };
 }
 
 export type Infer<F> = F extends Field<infer T> ? T : never;
@@ -37,8 +51,12 @@ export function str(o: StringOptions = {}): Field<string> {
   const expects =
     (min > 0 ? `a string of ${min} to ${max} characters` : `a string of at most ${max} characters`) +
     (o.patternHint ? ` (${o.patternHint})` : '');
+  const json: JsonSchema = { type: 'string', maxLength: max, description: expects };
+  if (min > 0) json.minLength = min;
+  if (o.pattern) json.pattern = o.pattern.source;
   return {
     expects,
+    json,
     parse(v, name) {
       if (typeof v !== 'string' || v.length < min || v.length > max || (o.pattern && !o.pattern.test(v))) fail(name, expects, v);
       return v;
@@ -50,6 +68,7 @@ export function bool(): Field<boolean> {
   const expects = 'true or false';
   return {
     expects,
+    json: { type: 'boolean' },
     parse(v, name) {
       if (typeof v !== 'boolean') fail(name, expects, v);
       return v;
@@ -61,6 +80,7 @@ export function int(min: number, max: number): Field<number> {
   const expects = `an integer from ${min} to ${max}`;
   return {
     expects,
+    json: { type: 'integer', minimum: min, maximum: max },
     parse(v, name) {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(name, expects, v);
       return v;
@@ -73,6 +93,7 @@ export function httpUrl(): Field<string> {
   const expects = 'an http:// or https:// URL';
   return {
     expects,
+    json: { type: 'string', format: 'uri', maxLength: 2048, description: expects },
     parse(v, name) {
       if (typeof v !== 'string' || v.length > 2048) fail(name, expects, v);
       try {
@@ -90,6 +111,8 @@ export function httpUrl(): Field<string> {
 export function optional<T>(f: Field<T>): Field<T | undefined> {
   return {
     expects: `${f.expects}, or nothing`,
+    json: jsonSchemaOf(f),
+    optional: true,
     parse(v, name) {
       return v === undefined || v === null ? undefined : f.parse(v, name);
     },
@@ -102,8 +125,17 @@ export type ObjectOf<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
 /** A JSON object with these fields. */
 export function object<S extends Shape>(shape: S): Field<ObjectOf<S>> {
   const expects = 'a JSON object';
+  const properties: JsonSchema = {};
+  const required: string[] = [];
+  for (const [k, f] of Object.entries(shape)) {
+    properties[k] = jsonSchemaOf(f);
+    if (!f.optional) required.push(k);
+  }
+  const json: JsonSchema = { type: 'object', properties };
+  if (required.length) json.required = required;
   return {
     expects,
+    json,
     parse(v, name) {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(name, expects, v);
       const src = v as Record<string, unknown>;

@@ -1,7 +1,6 @@
-// Traffic and CPU sampling for the SRS API: bytes per client, per stream and in all, sampled every few seconds
+// Traffic sampling for the SRS API: bytes per client, per stream and in all, sampled every few seconds
 // so kbps can be given over the last 30 s like SRS's `kbps.recv_30s/send_30s`. Bytes of clients that left are
 // kept in their stream's and the server's totals.
-import { cpus } from 'node:os';
 import type { Client } from '../../hub/client.js';
 import type { Hub } from '../../hub/hub.js';
 import { streamKey } from '../../hub/stream-url.js';
@@ -24,25 +23,12 @@ export interface Bytes {
 
 const WINDOW_MS = 30_000;
 
-function systemCpuTimes(): { idle: number; total: number } {
-  let idle = 0;
-  let total = 0;
-  for (const c of cpus()) {
-    idle += c.times.idle;
-    total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
-  }
-  return { idle, total };
-}
-
 export class TrafficStats {
   private readonly series = new Map<string, Sample[]>();
   private readonly lastSeen = new Map<string, { key: string; send: number; recv: number }>();
   private readonly departed = new Map<string, Bytes>();
   private departedTotal: Bytes = { send: 0, recv: 0 };
   private timer: NodeJS.Timeout | null = null;
-  private lastCpu = { at: Date.now(), usage: process.cpuUsage(), sys: systemCpuTimes() };
-  /** percent of one CPU used by this process, and percent of all CPUs busy, over the last interval */
-  cpu = { process: 0, system: 0 };
 
   constructor(
     private readonly hub: Hub,
@@ -145,17 +131,5 @@ export class TrafficStats {
       if (k.startsWith('s:') && !streams.has(k.slice(2))) this.series.delete(k);
     }
     this.push('server', this.serverBytes(), t);
-
-    const usage = process.cpuUsage();
-    const sys = systemCpuTimes();
-    const elapsedUs = (t - this.lastCpu.at) * 1000;
-    if (elapsedUs > 0) {
-      const used = usage.user - this.lastCpu.usage.user + (usage.system - this.lastCpu.usage.system);
-      this.cpu.process = Math.round((used / elapsedUs) * 10000) / 100;
-      const total = sys.total - this.lastCpu.sys.total;
-      const idle = sys.idle - this.lastCpu.sys.idle;
-      this.cpu.system = total > 0 ? Math.round((1 - idle / total) * 10000) / 100 : 0;
-    }
-    this.lastCpu = { at: t, usage, sys };
   }
 }

@@ -9,6 +9,10 @@ export const Keys = {
   SECRET_PUBLISH: 'SRS_SECRET_PUBLISH',
   /** string: the console password as a salted scrypt hash (ours: SRS Stack kept it in a .env file) */
   MGMT_PASSWORD: 'SRS_MGMT_PASSWORD',
+  /** string: the console's language, en, zh or un (mgmt/envs) */
+  LOCALE: 'SRS_LOCALE',
+  /** hash: upgrading "0"/"1" (SRS Stack's upgrade flag; nothing here upgrades itself) */
+  UPGRADING: 'SRS_UPGRADING',
   /** hash: streamURL -> JSON {vhost, app, stream, param, server_id, client_id, update} */
   STREAM_ACTIVE: 'SRS_STREAM_ACTIVE',
   /** hash: publish, play counters */

@@ -18,18 +18,11 @@ export interface HttpMediaOptions {
   logger: Logger;
 }
 
-const CORS = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
-  'Access-Control-Allow-Headers': '*',
-  'Access-Control-Expose-Headers': '*',
-};
-
 const SEGMENT_RE = /^(.+)-(\d+)$/;
 
 function notFound(res: ServerResponse, message: string): void {
   const body = JSON.stringify({ code: 404, message });
-  res.writeHead(404, { ...CORS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -64,11 +57,6 @@ export class HttpMediaHandler {
     const method = req.method ?? 'GET';
     const u = new URL(req.url ?? '/', 'http://localhost');
     if (!/\.(flv|ts|m3u8)$/i.test(u.pathname)) return false;
-    if (method === 'OPTIONS') {
-      res.writeHead(204, CORS);
-      res.end();
-      return true;
-    }
     if (method !== 'GET' && method !== 'HEAD') return false;
     const parsed = parseHttpStreamPath(u.pathname, u.search, req.headers.host ?? '');
     if (!parsed) {
@@ -83,7 +71,6 @@ export class HttpMediaHandler {
         const seg = this.opts.hls.get(streamKey({ ...url, stream: m[1]! }))?.segment(Number(m[2]));
         if (seg) {
           res.writeHead(200, {
-            ...CORS,
             'Content-Type': 'video/mp2t',
             'Content-Length': seg.data.length,
             'Cache-Control': 'public, max-age=60',
@@ -105,7 +92,6 @@ export class HttpMediaHandler {
       return;
     }
     res.writeHead(200, {
-      ...CORS,
       'Content-Type': 'application/vnd.apple.mpegurl',
       'Content-Length': Buffer.byteLength(text),
       'Cache-Control': 'no-cache, no-store, must-revalidate',
@@ -127,7 +113,7 @@ export class HttpMediaHandler {
       notFound(res, `stream ${streamPath(url)} is not published; publish it first (e.g. rtmp://host/${url.app}/${url.stream})`);
       return;
     }
-    res.writeHead(200, { ...CORS, 'Content-Type': contentType, 'Cache-Control': 'no-cache', Connection: 'close' });
+    res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache', Connection: 'close' });
     if (req.method === 'HEAD') {
       res.end();
       return;

@@ -12,13 +12,6 @@ import type { RtcSessionRequest, WebRtcServer } from './server.js';
 
 const MAX_BODY = 64 * 1024;
 
-const CORS = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'POST, DELETE, PATCH, OPTIONS',
-  'Access-Control-Allow-Headers': '*',
-  'Access-Control-Expose-Headers': 'Location, Link',
-};
-
 type Route = 'whip' | 'whep' | 'publish' | 'play';
 
 const ROUTES: Record<string, Route> = {
@@ -33,7 +26,7 @@ const ROUTES: Record<string, Route> = {
 const CONTROL_PARAMS = new Set(['app', 'stream', 'eip', 'action', 'session', 'vhost', 'domain']);
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
-  res.writeHead(status, { ...CORS, ...headers, 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -93,11 +86,6 @@ export function handleRtcHttp(server: WebRtcServer, req: IncomingMessage, res: S
   const route = ROUTES[u.pathname.replace(/\/+$/, '')];
   if (!route) return false;
   const method = req.method ?? 'GET';
-  if (method === 'OPTIONS') {
-    res.writeHead(204, CORS);
-    res.end();
-    return true;
-  }
   void serve(server, route, method, u, req, res).catch((e: unknown) => {
     const err = e instanceof RtcError ? e : new RtcError(500, `WebRTC request failed: ${(e as Error)?.message ?? e}`);
     if (err.status >= 500) server.opts.logger.error({ err: err.message, url: req.url }, 'rtc http request failed');

@@ -68,7 +68,7 @@ describe('control plane: restart keeps everything', () => {
       assert.equal(p.cp.platformSecret, 'env-secret-1');
       assert.equal((await call(p.base, 'POST', '/terraform/v1/mgmt/status', { bearer: 'env-secret-1' })).status, 200);
       assert.equal((await call(p.base, 'POST', '/terraform/v1/mgmt/login', { body: { password: 'env-pw' } })).status, 200);
-      assert.deepEqual((await call(p.base, 'POST', '/terraform/v1/mgmt/init', {})).json.data, { init: true });
+      assert.deepEqual((await call(p.base, 'POST', '/terraform/v1/mgmt/init', {})).json.data, { init: true, needSetupCode: false });
       const again = await call(p.base, 'POST', '/terraform/v1/mgmt/init', { body: { password: 'x' } });
       assert.equal(again.status, 409);
       assert.match(again.json.message, /MGMT_PASSWORD/);

@@ -4,12 +4,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort, sleep, tempDir, track } from '../../support.js';
 import { createServer as createHttpServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createConnection } from 'node:net';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { createControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../../src/control/index.js';
 import type { Client, ClientType } from '../../../src/hub/client.js';
 import { Hub } from '../../../src/hub/hub.js';
 import type { StreamUrl } from '../../../src/hub/stream-url.js';
+import { applyCommonHeaders } from '../../../src/servers/http/common-headers.js';
 
 export { cleanupAll, freePort, sleep, tempDir } from '../../support.js';
 
@@ -102,18 +103,30 @@ export interface Plane {
   close(): Promise<void>;
 }
 
-/** The control plane with a real Hub behind a real HTTP server on port 0. */
-export async function startPlane(env: Record<string, string>, options: ControlPlaneOptions = {}, hub = newHub()): Promise<Plane> {
+export interface PlaneOptions {
+  /** the address the HTTP server binds (default 127.0.0.1) */
+  host?: string;
+  /** the control plane's logger (default: silent) */
+  logger?: Logger;
+}
+
+/**
+ * The control plane with a real Hub behind a real HTTP server on port 0, with the common headers (CORS, Server,
+ * OPTIONS) in front as src/app.ts puts them.
+ */
+export async function startPlane(env: Record<string, string>, options: ControlPlaneOptions = {}, hub = newHub(), po: PlaneOptions = {}): Promise<Plane> {
   const config = testConfig(env);
   const cp = await createControlPlane({
     config,
     hub,
-    logger,
+    logger: po.logger ?? logger,
     version: '0.1.0',
     options: { throttle: { failDelayMs: 50 }, statsIntervalMs: 200, ...options },
   });
-  const server: Server = createHttpServer((req, res) => cp.handle(req, res));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const server: Server = createHttpServer((req, res) => {
+    if (!applyCommonHeaders(req, res, 'srs-node/test')) cp.handle(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, po.host ?? '127.0.0.1', () => r()));
   const a = server.address();
   const port = typeof a === 'object' && a ? a.port : 0;
   return {

@@ -1,11 +1,14 @@
-// Console login: mgmt/init sets the password once (or reports whether it is set), mgmt/login trades the password
-// for a token (wrong passwords are answered slowly and throttled per address), mgmt/token renews a token.
+// Console login: mgmt/init sets the password once (or reports whether it is set and whether this caller needs
+// the setup code: from a non-loopback address the first password needs the one-time code from the server's
+// log), mgmt/login trades the password for a token (wrong passwords are answered slowly and throttled per
+// address), mgmt/token renews a token.
 import type { ApiDeps } from '../../deps.js';
 import { ApiError, badRequest, unauthorized } from '../../../errors.js';
+import { isLoopback } from '../../../auth/setup-code.js';
 import { issueToken } from '../../../auth/token.js';
 import type { ApiRoutes } from '../../router.js';
 import { empty } from '../../schema.js';
-import { initBody, loginBody } from './schema.js';
+import { initBody, initStatus, loginBody, loginResult, tokenResult } from './schema.js';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -17,9 +20,35 @@ export function registerLogin(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: false,
     schema: initBody,
-    async handler({ body }) {
-      if (body.password === undefined || body.password === '') return { init: await d.auth.initialized() };
+    response: { oneOf: [initStatus, loginResult] },
+    summary: 'without a password: {init, needSetupCode}; with {password[, setupCode]}: sets the first console password -> {token, createAt, expireAt, bearer}',
+    async handler({ body, ip }) {
+      const local = isLoopback(ip);
+      if (body.password === undefined || body.password === '') {
+        const init = await d.auth.initialized();
+        return { init, needSetupCode: !init && !local };
+      }
+      if (!local && !(await d.auth.initialized())) {
+        const attempt = d.throttle.begin(ip);
+        if (!attempt.ok) {
+          const s = Math.ceil(attempt.retryAfterMs / 1000);
+          throw new ApiError(429, 429, `too many wrong setup codes from ${ip}; try again in ${s} s`, { 'Retry-After': String(s) });
+        }
+        if (!d.setupCode.matches(body.setupCode)) {
+          attempt.failed();
+          d.logger.warn({ ip, given: !!body.setupCode }, 'mgmt/init from another machine without the right setup code');
+          throw new ApiError(
+            403,
+            403,
+            `${body.setupCode ? 'wrong setup code' : 'setting the first password from another machine needs the setup code'}: ` +
+              'the server printed it in its log at start (look for "setup code"; e.g. journalctl or docker logs); ' +
+              'send {"password":"...","setupCode":"XXXX-XXXX-XXXX"}, or call mgmt/init on the server itself (localhost) or set MGMT_PASSWORD',
+          );
+        }
+        attempt.succeeded();
+      }
       await d.auth.initPassword(body.password);
+      d.setupCode.clear();
       return { ...(await issueToken(d.auth.secret)), bearer: d.auth.secret };
     },
   });
@@ -29,6 +58,7 @@ export function registerLogin(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: false,
     schema: loginBody,
+    response: loginResult,
     async handler({ body, ip }) {
       const attempt = d.throttle.begin(ip);
       if (!attempt.ok) {
@@ -67,6 +97,7 @@ export function registerLogin(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: true,
     schema: empty,
+    response: tokenResult,
     handler: () => issueToken(d.auth.secret),
   });
 }

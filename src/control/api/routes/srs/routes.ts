@@ -1,6 +1,7 @@
-// SRS's HTTP API (/api/v1) with SRS's JSON shapes, answered from the hub: versions (no auth), summaries, vhosts,
-// streams, clients, and DELETE of a client to kick it.
-import { hostname, loadavg, totalmem, freemem, uptime as osUptime, cpus } from 'node:os';
+// SRS's HTTP API (/api/v1) with SRS 5's JSON shapes, answered from the hub: versions (no auth; the SRS API
+// version we are compatible with), summaries (process and host figures sampled from /proc), vhosts, streams,
+// clients, and DELETE of a client to kick it. JSONP with ?callback= (router.ts).
+import { hostname } from 'node:os';
 import { AudioCodec, VideoCodec } from '../../../../core/frame.js';
 import type { Client } from '../../../../hub/client.js';
 import type { Stream } from '../../../../hub/stream.js';
@@ -15,6 +16,13 @@ import { parsePage } from './schema.js';
 /** SRS's error codes for a missing stream or client. */
 export const ERROR_STREAM_NOT_FOUND = 2048;
 export const ERROR_CLIENT_NOT_FOUND = 2049;
+
+/**
+ * The SRS release whose HTTP API these routes answer like (SRS Stack 5 runs SRS 5). Our own version is in
+ * /terraform/v1/mgmt/versions.
+ */
+export const SRS_API_VERSION = { major: 5, minor: 0, revision: 213 } as const;
+export const SRS_API_VERSION_STRING = `${SRS_API_VERSION.major}.${SRS_API_VERSION.minor}.${SRS_API_VERSION.revision}`;
 
 function videoCodecName(c: VideoCodec): string {
   return c === VideoCodec.H265 ? 'H265' : 'H264';
@@ -97,9 +105,9 @@ export function registerSrsApi(r: ApiRoutes, d: ApiDeps): void {
     auth: false,
     schema: empty,
     envelope: 'srs',
+    summary: 'the SRS API version this server is compatible with (SRS 5); our own version is in mgmt/versions',
     handler() {
-      const [major = 0, minor = 0, revision = 0] = d.version.replace(/^v/, '').split('.').map((x) => Number.parseInt(x, 10) || 0);
-      return { data: { major, minor, revision, version: `${major}.${minor}.${revision}` } };
+      return { data: { ...SRS_API_VERSION, version: SRS_API_VERSION_STRING } };
     },
   });
 
@@ -109,45 +117,38 @@ export function registerSrsApi(r: ApiRoutes, d: ApiDeps): void {
     auth: true,
     schema: empty,
     envelope: 'srs',
+    summary: "SRS's summaries: this process (self) and the host (system), sampled every few seconds",
     handler() {
-      const mem = process.memoryUsage();
-      const total = totalmem();
-      const bytes = d.stats.serverBytes();
-      const kbps = d.stats.serverKbps(bytes);
+      const rss = process.memoryUsage.rss();
+      const sys = d.system.figures;
+      const traffic = d.stats.serverBytes();
       const now = Date.now();
-      const [l1 = 0, l5 = 0, l15 = 0] = loadavg();
+      const { self_cpu_percent, ...system } = sys;
       return {
         data: {
           ok: true,
           now_ms: now,
           self: {
-            version: d.version,
+            version: SRS_API_VERSION_STRING,
+            server_version: d.version,
             pid: process.pid,
             ppid: process.ppid,
             argv: process.argv.join(' '),
             cwd: process.cwd(),
-            mem_kbyte: Math.round(mem.rss / 1024),
-            mem_percent: round2((mem.rss / total) * 100),
-            cpu_percent: d.stats.cpu.process,
+            mem_kbyte: Math.round(rss / 1024),
+            mem_percent: sys.mem_ram_kbyte > 0 ? Math.round((rss / 1024 / sys.mem_ram_kbyte) * 10000) / 10000 : 0,
+            cpu_percent: self_cpu_percent,
             srs_uptime: Math.round((now - d.startedAt) / 1000),
           },
           system: {
-            cpu_percent: d.stats.cpu.system,
-            mem_ram_kbyte: Math.round(total / 1024),
-            mem_ram_percent: round2(((total - freemem()) / total) * 100),
-            cpus: cpus().length,
-            cpus_online: cpus().length,
-            uptime: Math.round(osUptime()),
-            load_1m: round2(l1),
-            load_5m: round2(l5),
-            load_15m: round2(l15),
-            hostname: hostname(),
+            ...system,
             srs_sample_time: now,
-            srs_recv_bytes: bytes.recv,
-            srs_send_bytes: bytes.send,
+            srs_recv_bytes: traffic.recv,
+            srs_send_bytes: traffic.send,
             conn_srs: d.hub.clients.size,
+            hostname: hostname(),
           },
-          kbps,
+          kbps: d.stats.serverKbps(traffic),
         },
       };
     },

@@ -1,14 +1,29 @@
-// System: versions (no auth), check (is Redis ready), envs (ports and features for the console), status and the
-// API secret (mgmt/secret/query).
+// System: versions (no auth), check (Redis reachable and the first boot done), envs (ports, limits and features
+// the console reads; stores the console's locale), status (version and upgrade state) and the API secret
+// (mgmt/secret/query).
+import { existsSync } from 'node:fs';
 import type { ApiDeps } from '../../deps.js';
+import { ApiError } from '../../../errors.js';
+import { Keys } from '../../../redis/keys.js';
 import type { ApiRoutes } from '../../router.js';
 import { empty } from '../../schema.js';
-import { envsBody } from './schema.js';
+import { checkResult, envsBody, envsResult, statusResult, versionResult } from './schema.js';
+
+/** SRS Stack's locales; anything else is stored as `un`. */
+function locale(v: string): 'en' | 'zh' | 'un' {
+  return v === 'en' || v === 'zh' ? v : 'un';
+}
+
+/** True inside a Docker or Podman container. */
+function inContainer(): boolean {
+  return existsSync('/.dockerenv') || existsSync('/run/.containerenv');
+}
 
 export function registerSystem(r: ApiRoutes, d: ApiDeps): void {
   const versions = () => ({ version: d.version.replace(/^v/, '') });
-  for (const path of ['/terraform/v1/host/versions', '/terraform/v1/mgmt/versions', '/terraform/v1/ffmpeg/versions']) {
-    r.add({ path, methods: ['GET', 'POST'], auth: false, schema: empty, handler: versions });
+  for (const v of ['host', 'mgmt', 'ffmpeg', 'hooks', 'tencent']) {
+    const path = `/terraform/v1/${v}/versions`;
+    r.add({ path, methods: ['GET', 'POST'], auth: false, schema: empty, response: versionResult, summary: 'this server\'s version: {"version":"x.y.z"}', handler: versions });
   }
 
   r.add({
@@ -16,30 +31,47 @@ export function registerSystem(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: false,
     schema: empty,
+    response: checkResult,
+    summary: 'health: 200 {upgrading:false} once Redis answers and the first boot (publish secret) is done',
     async handler() {
       await d.store.ping();
+      const { state } = await d.secrets.current();
+      if (!state.pubSecret) throw new ApiError(503, 503, 'Redis is not ready: the publish secret is not there yet; retry in a few seconds');
       return { upgrading: false };
     },
   });
 
+  const platformDocker = d.config.platformDocker ?? inContainer();
   r.add({
     path: '/terraform/v1/mgmt/envs',
     methods: ['GET', 'POST'],
     auth: false,
     schema: envsBody,
-    handler() {
+    response: envsResult,
+    summary: 'ports, slot limits and features for the console; {locale} stores the console language (SRS_LOCALE)',
+    async handler({ body }) {
       const c = d.config;
+      let stored: string | null;
+      if (body.locale !== undefined) {
+        stored = locale(body.locale);
+        await d.store.set(Keys.LOCALE, stored);
+      } else {
+        stored = await d.store.get(Keys.LOCALE);
+      }
       return {
-        mgmtDocker: false,
-        platformDocker: false,
+        // SRS Stack's meaning: the whole stack is managed as one unit (one image there, one process here),
+        // so the console offers no per-container controls.
+        mgmtDocker: true,
+        platformDocker,
         candidate: !!c.candidate,
         rtmpPort: String(c.rtmpPort),
         httpPort: String(c.httpPort),
         srtPort: String(c.srtPort),
         rtcPort: String(c.rtcPort),
-        forwardLimit: 0,
-        vLiveLimit: 0,
-        cameraLimit: 0,
+        forwardLimit: c.forwardLimit,
+        vLiveLimit: c.vliveLimit,
+        cameraLimit: c.cameraLimit,
+        locale: stored ?? '',
       };
     },
   });
@@ -49,9 +81,13 @@ export function registerSystem(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: true,
     schema: empty,
-    handler() {
-      const v = d.version.replace(/^v/, '');
-      return { version: v, releases: { version: v, stable: v, latest: v }, upgrading: false, strategy: 'manual' };
+    response: statusResult,
+    summary: 'version (with a leading v, as SRS Stack), releases and whether an upgrade is running',
+    async handler() {
+      const v = `v${d.version.replace(/^v/, '')}`;
+      const upgrading = (await d.store.hget(Keys.UPGRADING, 'upgrading')) === '1';
+      // No release service is asked: the running version is the stable and the latest one known here.
+      return { version: v, releases: { version: v, stable: v, latest: v }, upgrading, strategy: 'manual' };
     },
   });
 
@@ -60,6 +96,7 @@ export function registerSystem(r: ApiRoutes, d: ApiDeps): void {
     methods: ['GET', 'POST'],
     auth: true,
     schema: empty,
+    summary: 'the API bearer secret (a string)',
     handler: () => d.auth.secret,
   });
 }
