@@ -2,11 +2,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { Hub } from './hub/hub.js';
 import { RtmpServer } from './servers/rtmp/server.js';
 import { HttpMediaHandler } from './servers/http/media.js';
+import { StaticConsole } from './servers/http/static-console.js';
 import { HlsServer } from './servers/hls/hls.js';
 import { WebRtcServer } from './servers/webrtc/server.js';
 import { SrtMediaServer } from './servers/srt/server.js';
@@ -68,8 +70,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     sessionTimeoutMs: config.rtcSessionTimeoutMs,
     pliIntervalMs: config.rtcPliIntervalMs,
   });
+  // The console's build output, beside dist/ (this file runs as dist/src/app.js).
+  const consoleFiles = new StaticConsole({ dir: fileURLToPath(new URL('../../console/dist', import.meta.url)) });
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    if (!rtc.handle(req, res) && !media.handle(req, res)) control.handle(req, res);
+    if (!rtc.handle(req, res) && !media.handle(req, res) && !consoleFiles.handle(req, res)) control.handle(req, res);
   };
   const http = createServer(handler);
   http.keepAliveTimeout = 5000;

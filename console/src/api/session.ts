@@ -1,0 +1,36 @@
+// The login session: the console's JWT (never the API secret) kept in localStorage, and a signal that it
+// stopped working (expired, or the server's secret changed) so the app can send the user back to login.
+const KEY = 'srs-node.session';
+
+export interface Session { token: string; expireAt: string }
+
+type Listener = (reason: string) => void;
+const listeners = new Set<Listener>();
+
+export function loadSession(): Session | null {
+  try {
+    const s = JSON.parse(localStorage.getItem(KEY) ?? 'null') as Session | null;
+    return s && typeof s.token === 'string' && s.token ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(s: Session): void {
+  localStorage.setItem(KEY, JSON.stringify(s));
+}
+
+export function clearSession(): void {
+  localStorage.removeItem(KEY);
+}
+
+/** Called by the API client when the server refuses the token. */
+export function sessionRejected(reason: string): void {
+  clearSession();
+  for (const l of listeners) l(reason);
+}
+
+export function onSessionRejected(l: Listener): () => void {
+  listeners.add(l);
+  return () => listeners.delete(l);
+}

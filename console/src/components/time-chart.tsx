@@ -1,0 +1,35 @@
+// A small time-series chart (uPlot) of the last minutes.
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface Series { label: string; color: string; values: number[] }
+
+export function TimeChart({ title, times, series, testId }: { title: string; times: number[]; series: Series[]; testId?: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const labels = series.map((s) => s.label).join('|');
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const opts: uPlot.Options = {
+      title,
+      width: Math.max(200, el.clientWidth),
+      height: 150,
+      legend: { show: true },
+      scales: { x: { time: true } },
+      axes: [{ space: 60 }, { size: 50 }],
+      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5 }))],
+    };
+    const p = new uPlot(opts, [times, ...series.map((s) => s.values)], el);
+    plot.current = p;
+    const ro = new ResizeObserver(() => p.setSize({ width: Math.max(200, el.clientWidth), height: 150 }));
+    ro.observe(el);
+    return () => { ro.disconnect(); p.destroy(); plot.current = null; };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [title, labels]);
+  useEffect(() => {
+    plot.current?.setData([times, ...series.map((s) => s.values)]);
+  }, [times, series]);
+  return <div ref={box} data-testid={testId} style={{ width: '100%', minWidth: 0 }} />;
+}
