@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Navigate, Route, Routes, useLocation, useNavigate, NavLink as RouterLink } from 'react-router-dom';
 import { api } from './api/client';
-import { clearSession, loadSession, onSessionRejected } from './api/session';
+import { clearSession, forgetSessionEnded, loadSession, onSessionRejected } from './api/session';
 import type { Beian } from './api/types';
 import { setLanguage } from './i18n/i18n';
 import { LoginPage } from './pages/login';
@@ -58,7 +58,7 @@ function Shell({ children, beian }: { children: React.ReactNode; beian: Beian })
           </Group>
           <Group gap="xs" wrap="nowrap">
             <LanguageSwitch />
-            <Button size="xs" variant="subtle" data-testid="logout" onClick={() => { clearSession(); navigate('/login'); }}>
+            <Button size="xs" variant="subtle" data-testid="logout" onClick={() => { clearSession(); forgetSessionEnded(); navigate('/login'); }}>
               {t('nav.logout')}
             </Button>
           </Group>

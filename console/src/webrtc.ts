@@ -22,8 +22,9 @@ function session(pc: RTCPeerConnection, location: string | null, tracks: MediaSt
     pc,
     async stop() {
       for (const t of tracks) t.stop();
-      pc.close();
+      // DELETE first: once the peer connection closes, the server may end the session on its own.
       if (location) await fetch(location, { method: 'DELETE' }).catch(() => undefined);
+      pc.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 // The login session: the console's JWT (never the API secret) kept in localStorage, and a signal that it
 // stopped working (expired, or the server's secret changed) so the app can send the user back to login.
 const KEY = 'srs-node.session';
+const ENDED = 'srs-node.session-ended';
 
 export interface Session { token: string; expireAt: string }
 
@@ -18,6 +19,7 @@ export function loadSession(): Session | null {
 
 export function saveSession(s: Session): void {
   localStorage.setItem(KEY, JSON.stringify(s));
+  sessionStorage.removeItem(ENDED);
 }
 
 export function clearSession(): void {
@@ -27,10 +29,20 @@ export function clearSession(): void {
 /** Called by the API client when the server refuses the token. */
 export function sessionRejected(reason: string): void {
   clearSession();
+  sessionStorage.setItem(ENDED, reason);
   for (const l of listeners) l(reason);
 }
 
 export function onSessionRejected(l: Listener): () => void {
   listeners.add(l);
   return () => listeners.delete(l);
+}
+
+/** Why the last session ended on its own ('' if it did not); cleared by the next login. */
+export function sessionEndedReason(): string {
+  return sessionStorage.getItem(ENDED) ?? '';
+}
+
+export function forgetSessionEnded(): void {
+  sessionStorage.removeItem(ENDED);
 }

@@ -69,7 +69,7 @@ export const en = {
   openapi: {
     title: 'OpenAPI', bearer: 'API secret', bearerHint: 'Scripts call the API with the header "Authorization: Bearer <API secret>". Keep it private.',
     show: 'Show the API secret', secret: 'API secret', examples: 'Examples', tryTitle: 'Try read-only calls', try: 'Try',
-    noSpec: 'This server version does not serve openapi.json yet.',
+    spec: 'The whole HTTP API as an OpenAPI 3 document (for code generators and API tools):',
   },
   player: { badName: 'Bad app or stream name: use letters, digits, - _ . ~' },
 };

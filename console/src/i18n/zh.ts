@@ -71,7 +71,7 @@ export const zh: Dictionary = {
   openapi: {
     title: 'OpenAPI', bearer: 'API 密钥', bearerHint: '脚本调用 API 时带上请求头 "Authorization: Bearer <API 密钥>"。请勿泄露。',
     show: '显示 API 密钥', secret: 'API 密钥', examples: '示例', tryTitle: '试用只读接口', try: '试用',
-    noSpec: '此服务器版本还没有提供 openapi.json。',
+    spec: '整个 HTTP API 的 OpenAPI 3 文档（可用于代码生成和 API 工具）：',
   },
   player: { badName: '应用名或流名称不正确：请使用字母、数字、- _ . ~' },
 };

@@ -5,14 +5,14 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useLocation, useNavigate } from 'react-router-dom';
 import { api, ApiError } from '../api/client';
-import { saveSession } from '../api/session';
+import { saveSession, sessionEndedReason } from '../api/session';
 import { Centered } from './centered';
 
 export function LoginPage() {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const loc = useLocation();
-  const expired = (loc.state as { expired?: string } | null)?.expired;
+  const expired = (loc.state as { expired?: string } | null)?.expired || sessionEndedReason();
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);

@@ -18,7 +18,9 @@ function WhipPublisher({ url }: { url: string }) {
   const [session, setSession] = useState<RtcSession | null>(null);
   const [state, setState] = useState('');
   const [error, setError] = useState('');
-  useEffect(() => () => { void session?.stop(); }, [session]);
+  const live = useRef<RtcSession | null>(null);
+  useEffect(() => () => { void live.current?.stop(); }, []); // leaving the page ends the publish
+
   const start = async () => {
     setError('');
     try {
@@ -26,12 +28,14 @@ function WhipPublisher({ url }: { url: string }) {
       if (video.current) video.current.srcObject = media;
       const s = await whipPublish(url, media);
       s.pc.onconnectionstatechange = () => setState(s.pc.connectionState);
+      live.current = s;
       setSession(s);
     } catch (e) {
       setError(e instanceof DOMException ? t('streaming.cameraError', { message: e.message }) : (e as Error).message);
     }
   };
   const stop = async () => {
+    live.current = null;
     await session?.stop();
     setSession(null);
     setState('');
