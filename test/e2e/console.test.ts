@@ -38,6 +38,7 @@ function watch(p: Page): Page {
 let allowHttpErrors = false;
 
 async function shot(p: Page, name: string): Promise<void> {
+  await p.evaluate(() => window.scrollTo(0, 0));
   await p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 

@@ -16,8 +16,10 @@ export function TimeChart({ title, times, series, testId }: { title: string; tim
       title,
       width: Math.max(200, el.clientWidth),
       height: 150,
-      legend: { show: true },
-      scales: { x: { time: true } },
+      legend: { show: true, live: false },
+      // always the last 5 minutes, so one sample does not stretch the axis over years
+      scales: { x: { time: true, range: (_u, _min, max) => { const m = max ?? Date.now() / 1000; return [m - 300, m]; } },
+        y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max((max ?? 0) * 1.1, 1)] } },
       axes: [{ space: 60 }, { size: 50 }],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5 }))],
     };

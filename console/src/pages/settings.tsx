@@ -27,15 +27,16 @@ export function SettingsPage({ onBeian }: { onBeian: (b: Beian) => void }) {
     try { await f(); setMsg({ ok: true, text: t('common.saved') }); } catch (e) { setMsg({ ok: false, text: (e as Error).message }); }
   };
   const saveBeian = () => act(async () => {
-    await api.setBeian('icp', beian.icp ?? '');
-    await api.setBeian('title', beian.title ?? '');
+    // The server keeps a text once set (an empty one is refused), so only filled fields are sent.
+    if (beian.icp?.trim()) await api.setBeian('icp', beian.icp.trim());
+    if (beian.title?.trim()) await api.setBeian('title', beian.title.trim());
     onBeian({ ...beian });
   });
   return (
     <Stack>
       <Title order={3}>{t('settings.title')}</Title>
       {msg && <Alert color={msg.ok ? 'green' : 'red'} withCloseButton onClose={() => setMsg(null)} data-testid="settings-msg">{msg.text}</Alert>}
-      <Card withBorder>
+      <Card withBorder maw={720}>
         <Title order={5} mb="xs">HLS</Title>
         <Stack>
           <Switch label={t('settings.noHlsCtx')} description={t('settings.noHlsCtxHint')} checked={noHlsCtx} data-testid="hphls"
@@ -44,7 +45,7 @@ export function SettingsPage({ onBeian }: { onBeian: (b: Beian) => void }) {
             onChange={(e) => { const v = e.currentTarget.checked; setLl(v); void act(() => api.setHlsll(v)); }} />
         </Stack>
       </Card>
-      <Card withBorder>
+      <Card withBorder maw={720}>
         <Title order={5} mb="xs">{t('settings.limits')}</Title>
         <Stack>
           <NumberInput label={t('settings.vliveLimit')} min={1} value={limits.vlive} onChange={(v) => setLimits({ ...limits, vlive: Number(v) || 0 })} />
@@ -52,7 +53,7 @@ export function SettingsPage({ onBeian }: { onBeian: (b: Beian) => void }) {
           <Group><Button size="xs" onClick={() => void act(() => api.setLimits(limits))} data-testid="save-limits">{t('common.save')}</Button></Group>
         </Stack>
       </Card>
-      <Card withBorder>
+      <Card withBorder maw={720}>
         <Title order={5} mb="xs">{t('settings.branding')}</Title>
         <Stack>
           <TextInput label={t('settings.pageTitle')} value={beian.title ?? ''} onChange={(e) => setBeian({ ...beian, title: e.currentTarget.value })} data-testid="beian-title" />
@@ -60,7 +61,7 @@ export function SettingsPage({ onBeian }: { onBeian: (b: Beian) => void }) {
           <Group><Button size="xs" onClick={() => void saveBeian()} data-testid="save-beian">{t('common.save')}</Button></Group>
         </Stack>
       </Card>
-      <Card withBorder>
+      <Card withBorder maw={720}>
         <Title order={5} mb="xs">OpenAI</Title>
         <Stack>
           <PasswordInput label={t('settings.aiKey')} value={openai.aiSecretKey} onChange={(e) => setOpenai({ ...openai, aiSecretKey: e.currentTarget.value })} />
@@ -69,7 +70,7 @@ export function SettingsPage({ onBeian }: { onBeian: (b: Beian) => void }) {
           <Group><Button size="xs" onClick={() => void act(() => api.setOpenai(openai))} data-testid="save-openai">{t('common.save')}</Button></Group>
         </Stack>
       </Card>
-      <Card withBorder>
+      <Card withBorder maw={720}>
         <Title order={5} mb="xs">{t('settings.password')}</Title>
         <Text size="sm">{t('settings.passwordHint')}</Text>
       </Card>
