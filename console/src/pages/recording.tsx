@@ -111,7 +111,7 @@ export function RecordingPage() {
                   return (
                     <Table.Tr key={f.uuid} data-testid={`file-${f.stream ?? ''}`}>
                       <Table.Td>{f.app}/{f.stream}</Table.Td>
-                      <Table.Td>
+                      <Table.Td miw={130}>
                         <Badge color={STATE_COLORS[st] ?? 'gray'} data-testid="file-state">{t(`recording.states.${st}`, { defaultValue: st })}</Badge>
                         {f.post && f.post.state && f.post.state !== 'none' && <Text size="xs">{t('recording.postState', { state: f.post.state })}</Text>}
                         {f.error && <Text size="xs" c="red">{f.error}</Text>}
