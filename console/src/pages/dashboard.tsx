@@ -12,6 +12,21 @@ const WINDOW = 150; // samples: 5 minutes at 2 s
 
 interface History { t: number[]; cpu: number[]; sysCpu: number[]; mem: number[]; recv: number[]; send: number[]; viewers: number[] }
 const emptyHistory = (): History => ({ t: [], cpu: [], sysCpu: [], mem: [], recv: [], send: [], viewers: [] });
+const HISTORY_KEY = 'srs-node.dashboard-history';
+
+/** The samples of this tab's last 5 minutes, so the charts survive a visit to another page. */
+function loadHistory(): History {
+  try {
+    const h = JSON.parse(sessionStorage.getItem(HISTORY_KEY) ?? 'null') as History | null;
+    if (!h || !Array.isArray(h.t)) return emptyHistory();
+    const from = h.t.findIndex((x) => x >= Date.now() / 1000 - 300);
+    if (from < 0) return emptyHistory();
+    const cut = (a: number[]) => (Array.isArray(a) ? a.slice(from) : h.t.slice(from).map(() => 0));
+    return { t: cut(h.t), cpu: cut(h.cpu), sysCpu: cut(h.sysCpu), mem: cut(h.mem), recv: cut(h.recv), send: cut(h.send), viewers: cut(h.viewers) };
+  } catch {
+    return emptyHistory();
+  }
+}
 
 export function DashboardPage() {
   const { t } = useTranslation();
@@ -20,7 +35,7 @@ export function DashboardPage() {
   const [summary, setSummary] = useState<SrsSummaries['data'] | null>(null);
   const [version, setVersion] = useState('');
   const [error, setError] = useState('');
-  const [hist, setHist] = useState<History>(emptyHistory);
+  const [hist, setHist] = useState<History>(loadHistory);
   const timer = useRef<number>(0);
 
   const refresh = useCallback(async () => {
@@ -34,7 +49,7 @@ export function DashboardPage() {
       const viewers = (c.clients ?? []).filter((x) => !x.publish).length;
       setHist((h) => {
         const push = (a: number[], v: number) => [...a, v].slice(-WINDOW);
-        return {
+        const next = {
           t: push(h.t, Math.floor((sum.data.now_ms || Date.now()) / 1000)),
           cpu: push(h.cpu, sum.data.self.cpu_percent),
           sysCpu: push(h.sysCpu, sum.data.system.cpu_percent),
@@ -43,6 +58,8 @@ export function DashboardPage() {
           send: push(h.send, sum.data.kbps?.send_30s ?? 0),
           viewers: push(h.viewers, viewers),
         };
+        sessionStorage.setItem(HISTORY_KEY, JSON.stringify(next));
+        return next;
       });
     } catch (e) {
       setError((e as Error).message);

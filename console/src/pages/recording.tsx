@@ -16,7 +16,7 @@ function stateOf(f: RecordFile): string {
 }
 
 export function RecordingPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [settings, setSettings] = useState<RecordSettings | null>(null);
   const [globs, setGlobs] = useState('');
   const [post, setPost] = useState<PostProcess>('none');
@@ -112,7 +112,7 @@ export function RecordingPage() {
                     <Table.Tr key={f.uuid} data-testid={`file-${f.stream ?? ''}`}>
                       <Table.Td>{f.app}/{f.stream}</Table.Td>
                       <Table.Td miw={130}>
-                        <Badge color={STATE_COLORS[st] ?? 'gray'} data-testid="file-state">{t(`recording.states.${st}`, { defaultValue: st })}</Badge>
+                        <Badge color={STATE_COLORS[st] ?? 'gray'} data-testid="file-state">{i18n.exists(`recording.states.${st}`) ? t(`recording.states.${st}`) : st /* a state newer than this console */}</Badge>
                         {f.post && f.post.state && f.post.state !== 'none' && <Text size="xs">{t('recording.postState', { state: f.post.state })}</Text>}
                         {f.error && <Text size="xs" c="red">{f.error}</Text>}
                         {f.post?.reason && <Text size="xs" c="red">{f.post.reason}</Text>}
