@@ -34,7 +34,7 @@ function TryIt({ path, method }: { path: string; method: 'GET' | 'POST' }) {
   return (
     <Stack gap={4}>
       <Group gap="xs" wrap="nowrap">
-        <Button size="xs" variant="light" onClick={() => void run()} data-testid={`try-${path}`}>{t('openapi.try')}</Button>
+        <Button size="xs" variant="light" style={{ flexShrink: 0 }} onClick={() => void run()} data-testid={`try-${path}`}>{t('openapi.try')}</Button>
         <Text size="sm" style={{ wordBreak: 'break-all' }}><b>{method}</b> {path}</Text>
       </Group>
       {out !== null && <Code block style={{ maxHeight: 240, overflow: 'auto', whiteSpace: 'pre-wrap', wordBreak: 'break-all' }} data-testid="try-out">{out}</Code>}
