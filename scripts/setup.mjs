@@ -143,3 +143,37 @@ if (existsSync(join(root, 'native/srt/build.mjs'))) {
   run(process.execPath, [join(root, 'native/srt/build.mjs')]);
 }
 
+
+// 5. The admin console (console/: its own package.json, lock and node_modules). Install its packages when
+// console/node_modules is missing or older than its lock file; build it (vite) when any of its sources is newer
+// than the build output. Skipped for the benchmarks.
+if (forWhat !== 'bench' && existsSync(join(root, 'console/package.json'))) {
+  const c = (p) => join('console', p);
+  const cMarker = c('node_modules/.package-lock.json');
+  if (!existsSync(join(root, cMarker)) || mtime(c('package-lock.json')) > mtime(cMarker) || mtime(c('package.json')) > mtime(cMarker)) {
+    log('installing the console\'s npm packages');
+    run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: join(root, 'console') });
+  }
+  function newestIn(dir) {
+    let newest = 0;
+    let names = [];
+    try {
+      names = readdirSync(join(root, dir), { withFileTypes: true });
+    } catch {
+      return 0;
+    }
+    for (const d of names) {
+      const p = join(dir, d.name);
+      newest = Math.max(newest, d.isDirectory() ? newestIn(p) : mtime(p));
+    }
+    return newest;
+  }
+  const consoleSrc = Math.max(
+    newestIn(c('src')),
+    ...['index.html', 'vite.config.ts', 'package-lock.json', 'tsconfig.json'].map((f) => mtime(c(f))),
+  );
+  if (mtime(c('dist/index.html')) < consoleSrc) {
+    log('building the console');
+    run(process.execPath, [join(root, 'console/node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: join(root, 'console') });
+  }
+}

@@ -2,12 +2,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config.js';
 import { Hub } from './hub/hub.js';
 import { RtmpServer } from './servers/rtmp/server.js';
 import { HttpMediaHandler } from './servers/http/media.js';
 import { applyCommonHeaders } from './servers/http/common-headers.js';
+import { StaticConsole } from './servers/http/static-console.js';
 import { HlsServer } from './servers/hls/hls.js';
 import { WebRtcServer } from './servers/webrtc/server.js';
 import { SrtMediaServer } from './servers/srt/server.js';
@@ -70,9 +72,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     pliIntervalMs: config.rtcPliIntervalMs,
   });
   const serverName = `srs-node/${VERSION}`;
+  // The console's build output, beside dist/ (this file runs as dist/src/app.js).
+  const consoleFiles = new StaticConsole({ dir: fileURLToPath(new URL('../../console/dist', import.meta.url)) });
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (applyCommonHeaders(req, res, serverName)) return;
-    if (!rtc.handle(req, res) && !media.handle(req, res)) control.handle(req, res);
+    if (!rtc.handle(req, res) && !media.handle(req, res) && !consoleFiles.handle(req, res)) control.handle(req, res);
   };
   const http = createServer(handler);
   http.keepAliveTimeout = 5000;
@@ -95,7 +99,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   } else {
     logger.error('SRT is disabled: the native addon is not built; install libsrt-openssl-dev and run npm run build:srt');
   }
-  logger.info({ version: VERSION, httpPort, rtmpPort, rtcPort, srtPort, dataDir: config.dataDir }, `server ready: API at http://localhost:${httpPort}/terraform/v1 and /api/v1, publish to rtmp://localhost:${rtmpPort}/live/<stream>?secret=<publish secret> (set a password with POST /terraform/v1/mgmt/init, then read the secret with /terraform/v1/hooks/srs/secret/query; see README)`);
+  logger.info({ version: VERSION, httpPort, rtmpPort, rtcPort, srtPort, dataDir: config.dataDir }, `server ready: console at http://localhost:${httpPort}/ ${consoleFiles.available ? '' : '(not built: run npm start) '}API at http://localhost:${httpPort}/terraform/v1 and /api/v1, publish to rtmp://localhost:${rtmpPort}/live/<stream>?secret=<publish secret> (set a password with POST /terraform/v1/mgmt/init, then read the secret with /terraform/v1/hooks/srs/secret/query; see README)`);
 
   let closed = false;
   return {

@@ -1,0 +1,104 @@
+// The typed API client: one function per call, each with its request and response type. Errors carry the
+// server's message (our JSON {code, message}, or SRS Stack's plain-text body); a 401 on an authenticated call
+// ends the session.
+import { PATHS } from './paths';
+import { loadSession, sessionRejected } from './session';
+import type * as T from './types';
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+async function readError(r: Response): Promise<string> {
+  const text = await r.text().catch(() => '');
+  try {
+    const j = JSON.parse(text) as { message?: string };
+    if (j && typeof j.message === 'string') return j.message;
+  } catch {
+    /* plain text */
+  }
+  return text.trim() || `HTTP ${r.status} ${r.statusText}`;
+}
+
+interface CallOptions { auth?: boolean; method?: 'GET' | 'POST' | 'DELETE' }
+
+async function request(path: string, body: unknown, o: CallOptions): Promise<Response> {
+  const headers: Record<string, string> = {};
+  const auth = o.auth ?? true;
+  if (auth) {
+    const s = loadSession();
+    if (s) headers.Authorization = `Bearer ${s.token}`;
+  }
+  const method = o.method ?? (body === undefined ? 'GET' : 'POST');
+  if (method === 'POST') headers['Content-Type'] = 'application/json';
+  let r: Response;
+  try {
+    r = await fetch(path, { method, headers, body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined });
+  } catch (e) {
+    throw new ApiError(0, `cannot reach the server (${(e as Error).message}); check that it is running`);
+  }
+  if (!r.ok) {
+    const msg = await readError(r);
+    if (r.status === 401 && auth) sessionRejected(msg);
+    throw new ApiError(r.status, msg);
+  }
+  return r;
+}
+
+/** SRS Stack's envelope {code, data}. */
+async function stack<R>(path: string, body: unknown = {}, o: CallOptions = {}): Promise<R> {
+  const r = await request(path, body, o);
+  const j = (await r.json()) as { code: number; data: R };
+  return j.data;
+}
+
+/** SRS's envelope: the fields are at the top level. */
+async function srs<R>(path: string, o: CallOptions = {}): Promise<R> {
+  const r = await request(path, undefined, { method: 'GET', ...o });
+  return (await r.json()) as R;
+}
+
+export const api = {
+  versions: () => stack<T.Versions>(PATHS.versions, undefined, { auth: false, method: 'GET' }),
+  initStatus: () => stack<T.InitStatus>(PATHS.init, undefined, { auth: false, method: 'GET' }),
+  init: (password: string, setupCode?: string) =>
+    stack<T.LoginResult>(PATHS.init, setupCode ? { password, setupCode } : { password }, { auth: false }),
+  login: (password: string) => stack<T.LoginResult>(PATHS.login, { password }, { auth: false }),
+  envs: () => stack<T.Envs>(PATHS.envs, {}, { auth: false }),
+  apiSecret: () => stack<string>(PATHS.apiSecret),
+  beian: () => stack<T.Beian>(PATHS.beianQuery, undefined, { auth: false, method: 'GET' }),
+  setBeian: (beian: string, text: string) => stack<null>(PATHS.beianUpdate, { beian, text }),
+  limits: () => stack<T.Limits>(PATHS.limitsQuery),
+  setLimits: (l: T.Limits) => stack<null>(PATHS.limitsUpdate, l),
+  hphls: () => stack<{ noHlsCtx: boolean }>(PATHS.hphlsQuery),
+  setHphls: (noHlsCtx: boolean) => stack<null>(PATHS.hphlsUpdate, { noHlsCtx }),
+  hlsll: () => stack<{ hlsLowLatency: boolean }>(PATHS.hlsllQuery),
+  setHlsll: (hlsLowLatency: boolean) => stack<null>(PATHS.hlsllUpdate, { hlsLowLatency }),
+  openai: () => stack<T.OpenAiSettings>(PATHS.openaiQuery),
+  setOpenai: (o: T.OpenAiSettings) => stack<null>(PATHS.openaiUpdate, o),
+  hooks: () => stack<T.HooksSettings>(PATHS.hooksQuery),
+  applyHooks: (h: { all: boolean; target: string; opaque: string }) => stack<null>(PATHS.hooksApply, h),
+  publishSecret: () => stack<T.PublishSecret>(PATHS.publishSecretQuery),
+  setPublishSecret: (secret: string) => stack<null>(PATHS.publishSecretUpdate, { secret }),
+  setPubNoAuth: (pubNoAuth: boolean) => stack<null>(PATHS.publishSecretDisable, { pubNoAuth }),
+  record: () => stack<T.RecordSettings>(PATHS.recordQuery),
+  applyRecord: (all: boolean) => stack<null>(PATHS.recordApply, { all }),
+  recordGlobs: (globs: string[]) => stack<null>(PATHS.recordGlobs, { globs }),
+  recordPostProcessing: (b: { postProcess: T.PostProcess; postCpDir?: string; s3?: T.S3Settings }) =>
+    stack<null>(PATHS.recordPostProcessing, b),
+  recordFiles: () => stack<T.RecordFile[] | null>(PATHS.recordFiles),
+  recordEnd: (uuid: string) => stack<null>(PATHS.recordEnd, { uuid }),
+  recordRemove: (uuid: string) => stack<null>(PATHS.recordRemove, { uuid }),
+  summaries: () => srs<T.SrsSummaries>(PATHS.summaries),
+  streams: () => srs<{ streams: T.SrsStream[] }>(`${PATHS.streams}?count=100`),
+  clients: () => srs<{ clients: T.SrsClient[] }>(`${PATHS.clients}?count=500`),
+  kick: (id: string) => srs<unknown>(PATHS.client.replace('{id}', encodeURIComponent(id)), { method: 'DELETE' }),
+  /** a read-only call for the OpenAPI page's try-it buttons: the raw JSON text */
+  tryGet: async (path: string, method: 'GET' | 'POST') => (await request(path, method === 'POST' ? {} : undefined, { method })).text(),
+};
+
+export function recordMp4Url(uuid: string): string {
+  return PATHS.recordMp4.replace('{uuid}', encodeURIComponent(uuid));
+}

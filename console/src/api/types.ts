@@ -1,0 +1,56 @@
+// The JSON shapes of the calls the console makes (SRS Stack's /terraform/v1 and SRS's /api/v1).
+
+export interface Versions { version: string }
+
+/** mgmt/init without a password: whether the password is set, and (newer servers) whether a setup code is needed. */
+export interface InitStatus { init: boolean; needSetupCode?: boolean }
+
+export interface LoginResult { token: string; createAt: string; expireAt: string; bearer?: string }
+
+export interface Envs {
+  rtmpPort: string; httpPort: string; srtPort: string; rtcPort: string; candidate: boolean;
+}
+
+export interface PublishSecret { publish: string; pubNoAuth: boolean }
+
+export interface Beian { icp?: string; title?: string; [k: string]: string | undefined }
+export interface Limits { vlive: number; camera: number }
+export interface OpenAiSettings { aiSecretKey: string; aiBaseURL: string; aiOrganization: string }
+
+export interface HooksSettings { req: string; res: string; target: string; opaque: string; all: boolean; host: string }
+
+export type PostProcess = 'none' | 'post-cp-file' | 's3';
+export interface S3Settings {
+  endpoint: string; region: string; bucket: string; prefix: string; accessKey: string; secretKey: string; pathStyle: boolean;
+}
+export interface RecordSettings {
+  all: boolean; home?: string; globs?: string[]; postProcess?: PostProcess; postCpDir?: string; processCpDir?: string; s3?: S3Settings | null;
+}
+export interface RecordPost { kind?: string; state?: string; attempts?: number; target?: string; reason?: string }
+/** An entry of record/files; newer servers may add fields, older ones lack ours: read them defensively. */
+export interface RecordFile {
+  uuid: string; vhost?: string; app?: string; stream?: string; progress?: boolean; update?: string; nn?: number;
+  duration?: number; size?: number; url?: string; state?: string; code?: number; error?: string; post?: RecordPost;
+}
+
+export interface SrsKbps { recv_30s: number; send_30s: number }
+export interface SrsStream {
+  id: string; name: string; vhost: string; app: string; tcUrl: string; url: string; live_ms: number; clients: number;
+  frames: number; send_bytes: number; recv_bytes: number; kbps: SrsKbps;
+  publish: { active: boolean; cid?: string };
+  video: { codec: string; profile?: string; level?: string; width?: number; height?: number; fps?: number } | null;
+  audio: { codec: string; sample_rate?: number; channel?: number; profile?: string } | null;
+  drops?: number;
+}
+export interface SrsClient {
+  id: string; vhost: string; stream: string; ip: string; url: string; name: string; type: string; publish: boolean;
+  alive: number; send_bytes: number; recv_bytes: number; kbps: SrsKbps;
+}
+export interface SrsSummaries {
+  data: {
+    ok: boolean; now_ms: number;
+    self: { version: string; pid: number; mem_kbyte: number; mem_percent: number; cpu_percent: number; srs_uptime: number };
+    system: { cpu_percent: number; mem_ram_kbyte: number; mem_ram_percent: number; cpus: number; uptime: number; load_1m: number; conn_srs: number };
+    kbps?: SrsKbps;
+  };
+}

@@ -1,0 +1,77 @@
+// 中文 strings: the same keys as en.ts (checked by the type).
+import type { Dictionary } from './en';
+
+export const zh: Dictionary = {
+  app: { title: 'SRS Stack' },
+  common: { copy: '复制', copied: '已复制', save: '保存', saved: '已保存', refresh: '刷新' },
+  nav: {
+    dashboard: '仪表盘', streaming: '推流与播放', recording: '录制', callbacks: 'HTTP 回调',
+    settings: '设置', openapi: 'OpenAPI', logout: '退出', menu: '菜单',
+  },
+  login: {
+    title: '登录', password: '密码', submit: '登录',
+    expired: '登录已失效（令牌过期或被撤销），请重新登录。',
+    slow: '正在验证……密码错误时会延迟应答。',
+  },
+  setup: {
+    title: '欢迎', intro: '服务器还没有设置控制台密码。现在设置一个：它保护控制台和 API。',
+    password: '新密码', confirm: '再次输入密码', submit: '设置密码并登录',
+    mismatch: '两次输入的密码不一致。', strength: '强度：{{level}}',
+    weak: '弱', fair: '一般', good: '较强', strong: '强',
+    code: '初始化码', codeHint: '服务器启动时打印在日志里的一次性代码。',
+  },
+  dashboard: {
+    title: '仪表盘', version: '版本 {{version}}', uptime: '已运行 {{uptime}}', streams: '直播流',
+    noStreams: '没有正在推送的流。推流方法见“推流与播放”。', stream: '流',
+    video: '视频', audio: '音频', kbpsInOut: '输入 / 输出 kbps', viewers: '观众', live: '已直播',
+    clients: '客户端', noClients: '没有已连接的客户端。', type: '类型', ip: 'IP', alive: '已连接', kick: '踢出',
+    cpu: 'CPU %', cpuServer: '本服务', cpuSystem: '整机', memory: '内存', memoryMb: 'RSS MB',
+    network: '网络 kbps', recv: '输入', send: '输出', viewerCount: '观众数',
+  },
+  streaming: {
+    title: '推流与播放', streamName: '流名称', streamHint: '字母、数字、- _ . ~（应用名为 "live"）',
+    publish: '推流', browser: '本浏览器', obsServer: 'OBS：服务器', obsKey: 'OBS：推流码',
+    rtmpUrl: 'RTMP 地址（ffmpeg、Larix 等）', qrHint: '用 Larix 等手机应用扫码',
+    ffmpegCmd: 'FFmpeg 命令', srtUrl: 'SRT 地址（OBS、ffmpeg、Larix）', ffmpegSrt: 'FFmpeg SRT 推流',
+    whipUrl: 'WHIP 地址（OBS 30+ 或本页）', whipStart: '推送我的摄像头和麦克风', whipStop: '停止推流',
+    rtcState: 'WebRTC：{{state}}', cameraError: '无法使用摄像头或麦克风：{{message}}',
+    secureHint: '浏览器只在 https:// 或 localhost 下允许使用摄像头：在其他机器上请用 HTTPS（2443 端口）打开控制台。',
+    playTitle: '播放', play: '播放', stopPlay: '停止',
+    embed: '嵌入网站', embedHint: '把这段代码粘贴到网页中（WordPress：使用“自定义 HTML”区块）。',
+    embedHls: 'HLS 播放器（所有浏览器）', embedWhep: 'WebRTC 播放器（延迟最低）', openPlayer: '打开播放器',
+    secret: '推流密钥', secretOn: '推流需要密钥', currentSecret: '当前密钥：',
+    newSecret: '新密钥', secretHint: '修改对下一次推流生效；正在推送的流不受影响。',
+  },
+  recording: {
+    title: '录制', enabled: '把直播流录制为 MP4', home: '文件保存在 {{dir}}',
+    globs: '只录制这些流', globsHint: '每行一个规则，例如 /live/*；留空则录制所有流。', saveGlobs: '保存规则',
+    post: '录制结束后', postNone: '保留在这里', postCopy: '复制到目录', cpDir: '服务器上的目录',
+    s3Endpoint: '服务地址', s3Region: '区域', s3Bucket: '存储桶', s3Prefix: '对象前缀', s3AccessKey: 'Access key',
+    s3SecretKey: 'Secret key', s3PathStyle: '路径风格 URL（MinIO 及多数 S3 兼容服务）',
+    files: '录制文件', noFiles: '还没有录制。', state: '状态', duration: '时长', size: '大小', updated: '更新时间',
+    postState: '后处理：{{state}}', download: '下载', end: '结束', remove: '删除',
+    confirmRemove: '删除这个录制及其文件？',
+    states: { recording: '录制中', waiting: '等待推流恢复', finalizing: '生成中', done: '完成', failed: '失败' },
+  },
+  callbacks: {
+    title: 'HTTP 回调', enabled: '发送 HTTP 回调', target: '回调地址', useSample: '使用内置的示例接收器',
+    opaque: 'Opaque', opaqueHint: '每个回调都带上这个 "opaque" 字段，便于你的服务器识别。',
+    events: '事件', onPublish: '（开始推流；除 HTTP 200 且 {"code":0} 外都会拒绝推流）',
+    onUnpublish: '（停止推流）', onRecord: '（录制开始和结束，带 MP4 地址）',
+    last: '最近一次回调', request: '请求', response: '响应', none: '（暂无）',
+  },
+  settings: {
+    title: '设置', noHlsCtx: 'HLS 不使用每个观众的会话', noHlsCtxHint: '所有人的播放列表相同，CDN 可以缓存。',
+    hlsLowLatency: '低延迟 HLS', hlsLowLatencyHint: '更短的切片，延迟更低。',
+    limits: '限制（kbps）', vliveLimit: '虚拟直播', cameraLimit: 'IP 摄像头', branding: '页面标题和页脚',
+    pageTitle: '页面标题', icp: 'ICP 备案页脚', icpHint: '显示在每页底部，例如 京ICP备xxxxxxxx号',
+    aiKey: 'API 密钥', aiBaseUrl: '接口地址', aiOrg: '组织', password: '密码',
+    passwordHint: '服务器还没有修改控制台密码的 API：设置环境变量 MGMT_PASSWORD 并重启即可修改。',
+  },
+  openapi: {
+    title: 'OpenAPI', bearer: 'API 密钥', bearerHint: '脚本调用 API 时带上请求头 "Authorization: Bearer <API 密钥>"。请勿泄露。',
+    show: '显示 API 密钥', secret: 'API 密钥', examples: '示例', tryTitle: '试用只读接口', try: '试用',
+    spec: '整个 HTTP API 的 OpenAPI 3 文档（可用于代码生成和 API 工具）：',
+  },
+  player: { badName: '应用名或流名称不正确：请使用字母、数字、- _ . ~' },
+};
