@@ -3,10 +3,10 @@
 //   (also SRS's /rtc/v1/whip-play/): an application/sdp offer -> 201, the answer, and a Location whose
 //   DELETE ends the session. No trickle ICE: PATCH answers 405.
 // - SRS's JSON APIs `POST /rtc/v1/publish/` and `/rtc/v1/play/`: {sdp, streamurl} -> {code, sdp, sessionid}.
-// The candidate IP comes from ?eip=, CANDIDATE, or the request's X-Real-Host/Host (see candidate.ts).
+// The candidates come from ?eip=, CANDIDATE, or the request's X-Real-Host/Host (see candidate.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_VHOST, isValidName, queryParams, type StreamUrl } from '../../hub/stream-url.js';
-import { candidateFor } from './candidate.js';
+import { candidatesFor } from './candidate.js';
 import { RtcError } from './peer.js';
 import type { RtcSessionRequest, WebRtcServer } from './server.js';
 
@@ -137,7 +137,7 @@ async function serve(
       requestUrl: req.url ?? '',
       ip: clientIp(req),
       offer,
-      candidateIp: await candidateFor(req, q.get('eip'), server.opts.candidate),
+      candidateIps: await candidatesFor(req, q.get('eip'), server.opts.candidate, server.mux.address.address),
     };
     const { session, answer } = route === 'whip' ? await server.publish(r) : await server.play(r);
     const location = `/rtc/v1/${route}/?action=delete&app=${encodeURIComponent(url.app)}&stream=${encodeURIComponent(url.stream)}&session=${session.id}`;
@@ -162,7 +162,7 @@ async function serve(
     requestUrl: String(body.streamurl),
     ip: typeof body.clientip === 'string' && body.clientip ? body.clientip : clientIp(req),
     offer: body.sdp,
-    candidateIp: await candidateFor(req, eip, server.opts.candidate),
+    candidateIps: await candidatesFor(req, eip, server.opts.candidate, server.mux.address.address),
   };
   const { session, answer } = route === 'publish' ? await server.publish(r) : await server.play(r);
   send(
