@@ -7,6 +7,7 @@ import type { LoginThrottle } from '../auth/throttle.js';
 import type { Callbacks } from '../hooks/callbacks.js';
 import type { PublishSecrets } from '../hooks/publish-secret.js';
 import type { Recorder } from '../jobs/dvr/recorder.js';
+import type { HlsSettingsSync } from '../hls-settings.js';
 import type { Store } from '../redis/store.js';
 import type { TrafficStats } from './stats.js';
 
@@ -21,6 +22,8 @@ export interface ApiDeps {
   stats: TrafficStats;
   /** recording (DVR) */
   recorder: Recorder;
+  /** pushes the HLS settings (hphls, hlsll) to the HLS server */
+  hlsSettings: HlsSettingsSync;
   logger: Logger;
   /** the server's version, e.g. 0.1.0 */
   version: string;
