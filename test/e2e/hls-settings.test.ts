@@ -34,7 +34,7 @@ test('hlsll changes the fragment within one segment; noHlsCtx gives a plain, cac
   let ff: Proc | null = null;
   let pages: RtcPages | null = null;
   try {
-    server = await startServer({ HLS_FRAGMENT: '' }); // follow the settings
+    server = await startServer({ HLS_FRAGMENT: '', HLS_WINDOW: '' }); // follow the settings
     const srv = server;
     await setting(srv, '/terraform/v1/mgmt/hphls/update', { noHlsCtx: true });
     const name = randomName('hlsll');
@@ -91,6 +91,14 @@ test('hlsll changes the fragment within one segment; noHlsCtx gives a plain, cac
     assert.ok(hs.time - t0 > 1.2, 'hls.js keeps playing');
     assert.deepEqual(hs.errors, []);
     await page.close();
+    // The LL window: the newest segments within 16 s.
+    const llWindow = await waitFor(async () => {
+      const p = (await read())!;
+      return p.pl.segments.length >= 7 ? p.pl : null;
+    }, 20000, 'a full LL window');
+    const total = llWindow.segments.reduce((n, s) => n + s.duration, 0);
+    t.diagnostic(`LL window: ${llWindow.segments.length} segments, ${total.toFixed(1)} s`);
+    assert.ok(total <= 16.01 && total >= 12, `the LL window holds about 16 s (${total})`);
 
     // LL off again: back to 10 s within one segment.
     await setting(srv, '/terraform/v1/mgmt/hlsll/update', { hlsLowLatency: false });
