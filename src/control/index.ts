@@ -109,7 +109,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
 
     // Redis came back (possibly empty, if it lost its data): put back what we know.
     store.onReconnect(() => {
-      Promise.all([auth.restore(), secrets.restore(), callbacks.restore(), active.resync(), hlsSettings.reload()]).catch((e: unknown) =>
+      Promise.all([auth.restore(), secrets.restore(), callbacks.restore(), active.resync(), hlsSettings.restore()]).catch((e: unknown) =>
         logger.warn({ err: errorMessage(e) }, 'could not restore the settings after Redis came back'),
       );
     });
