@@ -173,6 +173,13 @@ test('with hls_ctx (the default) each HLS session is a viewer until it stops ask
     assert.equal(refused.status, 404);
     assert.match(((await refused.json()) as { message: string }).message, /ended by the API; reload the player/);
 
+    // A bad hls_ctx is refused, not made a session.
+    for (const bad of ['', '<script>', 'x'.repeat(65)]) {
+      const b = await fetch(`${m3u8}?hls_ctx=${encodeURIComponent(bad)}`);
+      assert.equal(b.status, 400, bad);
+      assert.match(((await b.json()) as { message: string }).message, /invalid hls_ctx/);
+    }
+
     // hls.js follows the session playlist and is one viewer however many requests it makes.
     pages = await rtcPages();
     const page = await pages.openHls(m3u8);

@@ -20,6 +20,8 @@ export interface HlsOptions {
 const NORMAL = { fragment: 10, window: 60 };
 const LOW_LATENCY = { fragment: 2, window: 16 };
 const SWEEP_MS = 1000;
+/** beyond this many hls_ctx sessions, new players get the plain playlist (bounded memory under a flood) */
+const MAX_SESSIONS = 20000;
 
 export class HlsServer implements HlsSettingsPort {
   private readonly byKey = new Map<string, HlsSegmenter>();
@@ -77,11 +79,13 @@ export class HlsServer implements HlsSettingsPort {
 
   /**
    * The hls_ctx session of a request: `ctx` as given (a new session under that name when it is unknown,
-   * e.g. after a restart), or a new one when null. Refreshes its last-seen time. Kicked: null.
+   * e.g. after a restart), or a new one when null. Refreshes its last-seen time. Kicked: null; no room
+   * for another session: undefined.
    */
-  session(ctx: string | null, ip: string, url: StreamUrl, requestUrl: string): HlsSession | null {
+  session(ctx: string | null, ip: string, url: StreamUrl, requestUrl: string): HlsSession | null | undefined {
     let s = ctx ? this.sessions.get(ctx) : undefined;
     if (!s) {
+      if (this.sessions.size >= MAX_SESSIONS) return undefined;
       let id = ctx;
       while (!id || this.sessions.has(id)) id = randomId(8);
       s = new HlsSession(id, ip, url, requestUrl, (k) => this.hub.clients.remove(k));

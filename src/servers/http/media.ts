@@ -30,6 +30,7 @@ const CORS = {
 };
 
 const SEGMENT_RE = /^(.+)-(\d+)$/;
+const HLS_CTX_RE = /^[\w-]{1,64}$/;
 
 function notFound(res: ServerResponse, message: string): void {
   const body = JSON.stringify({ code: 404, message });
@@ -135,13 +136,23 @@ export class HttpMediaHandler {
       return;
     }
     const ctx = u.searchParams.get('hls_ctx');
+    if (ctx !== null && !HLS_CTX_RE.test(ctx)) {
+      const body = JSON.stringify({ code: 400, message: 'invalid hls_ctx: use the playlist URL without it to start a session (1 to 64 letters, digits, - or _)' });
+      res.writeHead(400, { ...CORS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
     const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const session = hls.session(ctx, ip, url, req.url ?? '');
-    if (!session) {
+    const noCache = 'no-cache, no-store, must-revalidate';
+    if (session === null) {
       notFound(res, `HLS session ${ctx} was ended by the API; reload the player to start a new one`);
       return;
     }
-    const noCache = 'no-cache, no-store, must-revalidate';
+    if (session === undefined) {
+      answer(plain, noCache); // too many sessions: this player is served without one
+      return;
+    }
     if (!ctx) {
       // As SRS: a one-entry playlist naming the session; the player follows it and keeps the session.
       const rest = new URLSearchParams(u.searchParams);
