@@ -59,9 +59,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     queueBytes: config.viewerQueueBytes,
     republishGraceMs: config.republishGraceMs,
   });
-  const control = await createControlPlane({ config, hub, logger, version: VERSION });
-  const hooks: MediaHooks = control.hooks;
   const hls = new HlsServer(hub, { fragment: config.hlsFragment, window: config.hlsWindow });
+  const control = await createControlPlane({ config, hub, logger, version: VERSION, hls });
+  const hooks: MediaHooks = control.hooks;
   const media = new HttpMediaHandler({ hub, hls, logger });
   const rtc = new WebRtcServer({
     hub,
@@ -120,6 +120,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await rtc.close();
       srt?.close();
       hub.closeAll();
+      hls.close();
       http.closeAllConnections();
       https.closeAllConnections();
       await httpClosed;

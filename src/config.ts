@@ -20,10 +20,10 @@ export interface Config {
   mwLatencyMs: number;
   /** unsent bytes per viewer before it is moved to the next keyframe */
   viewerQueueBytes: number;
-  /** HLS segment target duration, seconds (SRS hls_fragment) */
-  hlsFragment: number;
-  /** HLS segments in the playlist (sliding window) */
-  hlsWindow: number;
+  /** HLS segment target duration, seconds (SRS hls_fragment); null: from the hlsll setting (10 s, 2 s with LL) */
+  hlsFragment: number | null;
+  /** HLS segments in the playlist (sliding window); null: from the hlsll setting (60 s, 16 s with LL) */
+  hlsWindow: number | null;
   /** ms that viewers of a stream wait for its publisher to come back */
   republishGraceMs: number;
   /** largest RTMP message accepted, bytes */
@@ -100,6 +100,12 @@ function bool(env: Env, name: string, def: boolean): boolean {
   throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected on or off (true/false, 1/0)`);
 }
 
+/** An optional override: null when the variable is unset or empty. */
+function optional<T>(env: Env, name: string, parse: () => T): T | null {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? null : parse();
+}
+
 function str(env: Env, name: string): string | null {
   const v = env[name];
   return v === undefined || v === '' ? null : v;
@@ -141,8 +147,8 @@ export function loadConfig(env: Env = process.env): Config {
     gopCache: bool(env, 'GOP_CACHE', true),
     mwLatencyMs: int(env, 'MW_LATENCY', 350, 0, 5000),
     viewerQueueBytes: int(env, 'VIEWER_QUEUE_BYTES', 2 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
-    hlsFragment: num(env, 'HLS_FRAGMENT', 2, 0.5, 60),
-    hlsWindow: int(env, 'HLS_WINDOW', 5, 2, 100),
+    hlsFragment: optional(env, 'HLS_FRAGMENT', () => num(env, 'HLS_FRAGMENT', 0, 0.5, 60)),
+    hlsWindow: optional(env, 'HLS_WINDOW', () => int(env, 'HLS_WINDOW', 0, 2, 100)),
     republishGraceMs: int(env, 'REPUBLISH_GRACE_MS', 10000, 0, 3600000),
     rtmpMaxMessage: int(env, 'RTMP_MAX_MESSAGE', 8 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
     rtmpIdleTimeoutMs: int(env, 'RTMP_IDLE_TIMEOUT_MS', 20000, 500, 600000),

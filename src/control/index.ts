@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { randomId } from '../core/ids.js';
 import type { Hub } from '../hub/hub.js';
-import type { MediaHooks } from '../servers/ports.js';
+import type { HlsSettingsPort, MediaHooks } from '../servers/ports.js';
 import { createApi } from './api/app.js';
 import type { RouteInfo } from './api/router.js';
 import { TrafficStats } from './api/stats.js';
@@ -16,6 +16,7 @@ import { Auth } from './auth/auth.js';
 import { SetupCode } from './auth/setup-code.js';
 import { LoginThrottle, type ThrottleOptions } from './auth/throttle.js';
 import { errorMessage } from './errors.js';
+import { HlsSettingsSync } from './hls-settings.js';
 import { ActiveStreams } from './hooks/active-streams.js';
 import { Callbacks } from './hooks/callbacks.js';
 import { createMediaHooks } from './hooks/media-hooks.js';
@@ -59,6 +60,8 @@ export interface ControlPlaneDeps {
   hub: Hub;
   logger: Logger;
   version: string;
+  /** the HLS server, given the HLS settings (hphls, hlsll) */
+  hls?: HlsSettingsPort;
   options?: ControlPlaneOptions;
 }
 
@@ -108,17 +111,19 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     cleanup.push(() => system.stop());
     const recorder = await Recorder.start({ config, hub, store, callbacks, logger });
     cleanup.push(() => recorder.close());
+    const hlsSettings = new HlsSettingsSync(store, deps.hls ?? null, logger);
+    await hlsSettings.load();
 
     // Redis came back (possibly empty, if it lost its data): put back what we know.
     store.onReconnect(() => {
-      Promise.all([auth.restore(), secrets.restore(), callbacks.restore(), active.resync()]).catch((e: unknown) =>
+      Promise.all([auth.restore(), secrets.restore(), callbacks.restore(), active.resync(), hlsSettings.restore()]).catch((e: unknown) =>
         logger.warn({ err: errorMessage(e) }, 'could not restore the settings after Redis came back'),
       );
     });
 
     const throttle = new LoginThrottle(opts.throttle);
     const api = createApi(
-      { config, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, hlsSettings, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();

@@ -23,3 +23,16 @@ export interface MediaHooks {
   /** A publish ended (fire and forget). */
   onUnpublish(s: SessionInfo): void;
 }
+
+/** The HLS settings of SRS Stack's console (mgmt/hlsll, mgmt/hphls), as the HLS server applies them. */
+export interface HlsSettings {
+  /** low-latency HLS: 2 s fragments and a 16 s window instead of 10 s and 60 s */
+  lowLatency: boolean;
+  /** no per-viewer hls_ctx sessions: plain, cacheable playlists (SRS `hls_ctx off; hls_ts_ctx off`) */
+  noHlsCtx: boolean;
+}
+
+/** Where the control plane pushes the HLS settings (at start, on change, after Redis reconnects). */
+export interface HlsSettingsPort {
+  applyHlsSettings(s: HlsSettings): void;
+}

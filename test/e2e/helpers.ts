@@ -53,6 +53,10 @@ export async function startServer(env: Record<string, string> = {}, opts: StartO
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     SRS_PLATFORM_SECRET: TEST_BEARER,
+    // 2 s HLS segments, 5 in the playlist (not the 10 s and 60 s of the default setting) so that tests get a
+    // playlist quickly; a test of the HLS settings passes HLS_FRAGMENT: '', HLS_WINDOW: '' to follow them.
+    HLS_FRAGMENT: '2',
+    HLS_WINDOW: '5',
     LOG_LEVEL: opts.captureLogs ? 'info' : (process.env.TEST_LOG_LEVEL ?? 'warn'),
     ...env,
   });

@@ -77,20 +77,28 @@ test('a viewer that joins late starts on a keyframe (GOP cache)', async () => {
     assert.equal(frames[0]!.key_frame, 1, `${proto}: first video frame is not a keyframe`);
   }
   // HLS: every segment starts with a keyframe.
-  const text = await (await fetch(urls().hls)).text();
-  const seg = text.split('\n').find((l) => l.endsWith('.ts'))!;
+  const text = await (await mediaPlaylist(urls().hls)).text();
+  const seg = text.split('\n').find((l) => /\.ts(\?|$)/.test(l))!;
   const p = await probe(`${server.http}/live/${seg}`, ['-select_streams', 'v', '-show_frames', '-read_intervals', '%+#1']);
   assert.equal(p.frames?.[0]?.key_frame, 1);
 });
 
+/** The media playlist of an HLS URL, following the hls_ctx session playlist as a player does. */
+async function mediaPlaylist(url: string): Promise<Response> {
+  const r = await fetch(url);
+  const text = await r.clone().text();
+  const next = /#EXT-X-STREAM-INF:.*\n(.+)/.exec(text)?.[1];
+  return next ? fetch(new URL(next, url)) : r;
+}
+
 test('HLS playlist and segments have the right headers; unknown streams get a clear 404', async () => {
-  const r = await fetch(urls().hls);
+  const r = await mediaPlaylist(urls().hls);
   assert.equal(r.headers.get('content-type'), 'application/vnd.apple.mpegurl');
   assert.match(r.headers.get('cache-control') ?? '', /no-cache/);
   assert.equal(r.headers.get('access-control-allow-origin'), '*');
   const text = await r.text();
   assert.match(text, /#EXT-X-TARGETDURATION:\d+/);
-  const segs = text.split('\n').filter((l) => l.endsWith('.ts'));
+  const segs = text.split('\n').filter((l) => /\.ts(\?|$)/.test(l));
   assert.ok(segs.length >= 1 && segs.length <= 5, text);
   const s = await fetch(`${server.http}/live/${segs[0]}`);
   assert.equal(s.status, 200);

@@ -28,7 +28,7 @@ test('an HTTP-FLV viewer continues across a republish; HLS gets a discontinuity;
     await waitFor(() => bytes > atUnpublish + 20000, 15000, 'media after the republish');
     const s = server.app.hub.list().find((x) => x.url.stream === name)!;
     assert.equal(s.publishCount, 2);
-    await waitFor(async () => /#EXT-X-DISCONTINUITY\n/.test(await (await fetch(`${server.http}/live/${name}.m3u8`)).text()), 10000, 'a discontinuity in the playlist');
+    await waitFor(async () => /#EXT-X-DISCONTINUITY\n/.test(await (await fetch(`${server.http}/live/${name}.m3u8?hls_ctx=republish`)).text()), 10000, 'a discontinuity in the playlist');
     await withTimeout(p2.exited, 20000, () => p2.kill());
     // After the grace period the viewer is ended and the stream removed.
     await waitFor(() => ended, 10000, 'the viewer to be ended');

@@ -1,7 +1,7 @@
 // The HTTP side of WebRTC against the real server: candidates from ?eip=, X-Real-Host, Host and CANDIDATE;
 // SRS's JSON APIs /rtc/v1/publish/ and /rtc/v1/play/; and bad input (malformed SDP, offers without media or
-// without H.264, a wrong secret, DELETE of an unknown session, PATCH, bad JSON, WHEP of an unpublished
-// stream, junk UDP datagrams on the RTC port): each gets a clear error and nothing else is disturbed.
+// without H.264, a wrong secret, DELETE of an unknown session, PATCH, bad JSON, an oversized SDP (413),
+// WHEP of an unpublished stream, junk UDP datagrams on the RTC port): each gets a clear error and nothing else is disturbed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -133,6 +133,68 @@ test('bad input gets clear errors', async () => {
   assert.equal(pre.headers.get('access-control-allow-origin'), '*');
   const left = server.app.hub.clients.list().filter((c) => c.type === 'rtc-publish' && c.url.stream.startsWith('bad'));
   assert.equal(left.length, 0, 'no session survived a refusal');
+});
+
+/** POSTs `size` bytes of an SDP-looking body, declared (Content-Length) or chunked, and reads the answer. */
+function postHuge(path: string, size: number, chunked: boolean): Promise<{ status: number; text: string; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(server.http + path);
+    const headers: Record<string, string> = { 'Content-Type': 'application/sdp' };
+    if (!chunked) headers['Content-Length'] = String(size);
+    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST', headers }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
+    });
+    // The server may close the connection once it has answered, before all of the body is sent; closed
+    // without an answer is status 0.
+    let answered = false;
+    req.on('response', () => (answered = true));
+    req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e)));
+    req.on('close', () => {
+      if (!answered) resolve({ status: 0, text: 'the connection closed without an answer', headers: {} });
+    });
+    req.setTimeout(15000, () => req.destroy());
+    const line = Buffer.from('a=x-padding:' + 'A'.repeat(1000) + '\r\n');
+    let sent = 0;
+    const write = () => {
+      while (sent < size) {
+        const n = Math.min(line.length, size - sent);
+        sent += n;
+        if (!req.write(line.subarray(0, n))) return void req.once('drain', write);
+      }
+      req.end();
+    };
+    req.write('v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n');
+    write();
+  });
+}
+
+test('an oversized SDP gets 413 with the limit, on WHIP, WHEP and the JSON APIs', { timeout: 60_000 }, async () => {
+  const paths = [
+    `/rtc/v1/whip/?app=live&stream=${randomName('big')}&secret=${server.secret}`,
+    `/rtc/v1/whep/?app=live&stream=${live}`,
+    '/rtc/v1/play/',
+    '/rtc/v1/publish/',
+  ];
+  for (const path of paths) {
+    for (const chunked of [false, true]) {
+      const r = await postHuge(path, 200 * 1024, chunked);
+      assert.equal(r.status, 413, `${path} (${chunked ? 'chunked' : 'Content-Length'}): ${r.text}`);
+      const body = JSON.parse(r.text) as { code: number; message: string };
+      assert.equal(body.code, 413);
+      assert.match(body.message, /larger than the limit of 65536 bytes \(64 KiB\)/);
+      assert.equal(r.headers['access-control-allow-origin'], '*');
+    }
+  }
+  // A body just under the limit is read (and refused for what it is, not for its size).
+  const under = await postHuge(paths[0]!, 60 * 1024, false);
+  assert.equal(under.status, 400, under.text);
+  // The server still answers, and no session was left behind.
+  const ok = await post(`/rtc/v1/whep/?app=live&stream=${live}`, await offer('recvonly'));
+  assert.equal(ok.status, 201, ok.text);
+  await deleteLocation(ok.headers.location);
+  assert.equal(server.app.hub.clients.list().filter((c) => c.url.stream.startsWith('big')).length, 0);
 });
 
 test('WHEP of an unpublished stream waits a few seconds, then 404', async () => {

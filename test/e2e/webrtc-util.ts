@@ -12,6 +12,12 @@ async function negotiate(pc, url) {
   const text = await r.text();
   if (r.status !== 201) throw new Error('HTTP ' + r.status + ': ' + text);
   window.location_ = r.headers.get('Location');
+  window.answeredAt = performance.now();
+  window.iceHistory = [];
+  pc.addEventListener('iceconnectionstatechange', () => {
+    window.iceHistory.push(pc.iceConnectionState + '@' + Math.round(performance.now() - window.answeredAt));
+    if (!window.iceMs && (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed')) window.iceMs = performance.now() - window.answeredAt;
+  });
   await pc.setRemoteDescription({ type: 'answer', sdp: text });
   return { status: r.status, location: window.location_, answer: text };
 }
@@ -35,11 +41,20 @@ window.whep = async (url) => {
 };
 window.rtcStats = async () => {
   const out = { state: window.pc ? window.pc.connectionState : 'none', framesDecoded: 0, videoPackets: 0, audioPackets: 0,
-    framesSent: 0, videoBytesSent: 0, audioBytesSent: 0, nackCount: 0, pliCount: 0, pliReceived: 0, videoCodec: '' };
+    framesSent: 0, videoBytesSent: 0, audioBytesSent: 0, nackCount: 0, pliCount: 0, pliReceived: 0, videoCodec: '',
+    iceState: window.pc ? (window.iceHistory || []).join(' ') || window.pc.iceConnectionState : 'none', iceMs: window.iceMs || 0, pair: '', checksSent: 0, checksAnswered: 0 };
   if (!window.pc) return out;
   const s = await window.pc.getStats();
   const codecs = {};
   s.forEach((r) => { if (r.type === 'codec') codecs[r.id] = r.mimeType; });
+  s.forEach((r) => {
+    if (r.type === 'candidate-pair') { out.checksSent += r.requestsSent || 0; out.checksAnswered += r.responsesReceived || 0; }
+    if (r.type === 'transport' && r.selectedCandidatePairId) {
+      const p = s.get(r.selectedCandidatePairId);
+      const l = p && s.get(p.localCandidateId), m = p && s.get(p.remoteCandidateId);
+      if (l && m) out.pair = l.address + ':' + l.port + ' -> ' + m.address + ':' + m.port;
+    }
+  });
   s.forEach((r) => {
     if (r.type === 'inbound-rtp' && r.kind === 'video') { out.framesDecoded = r.framesDecoded || 0; out.videoPackets = r.packetsReceived || 0; out.nackCount = r.nackCount || 0; out.pliCount = r.pliCount || 0; out.videoCodec = codecs[r.codecId] || ''; }
     if (r.type === 'inbound-rtp' && r.kind === 'audio') out.audioPackets = r.packetsReceived || 0;
@@ -76,6 +91,15 @@ export interface RtcStats {
   /** publisher side: PLIs the server sent */
   pliReceived: number;
   videoCodec: string;
+  /** ICE connection states so far, "state@ms ..." (ms from the answer) */
+  iceState: string;
+  /** ms from the answer's arrival to ICE connected (0 until then) */
+  iceMs: number;
+  /** the selected candidate pair, "local:port -> remote:port" */
+  pair: string;
+  /** STUN binding requests sent and answered over all candidate pairs */
+  checksSent: number;
+  checksAnswered: number;
 }
 
 export interface NegotiateResult {

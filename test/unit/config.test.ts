@@ -11,8 +11,12 @@ test('defaults are the documented ports', () => {
   assert.equal(c.srtPort, 10080);
   assert.equal(c.httpsPort, 2443);
   assert.equal(c.gopCache, true);
-  assert.equal(c.hlsFragment, 2);
-  assert.equal(c.hlsWindow, 5);
+  // HLS follows the hlsll setting (10 s fragments and a 60 s window; 2 s and 16 s with LL) unless overridden.
+  assert.equal(c.hlsFragment, null);
+  assert.equal(c.hlsWindow, null);
+  const o = loadConfig({ HLS_FRAGMENT: '2', HLS_WINDOW: '5' });
+  assert.equal(o.hlsFragment, 2);
+  assert.equal(o.hlsWindow, 5);
   assert.equal(c.rtmpIdleTimeoutMs, 20000);
   assert.equal(loadConfig({ RTMP_IDLE_TIMEOUT_MS: '3000' }).rtmpIdleTimeoutMs, 3000);
 });
@@ -24,4 +28,5 @@ test('bad values name the variable and what was expected', () => {
   assert.throws(() => loadConfig({ REDIS_URL: 'http://x' }), /REDIS_URL/);
   assert.throws(() => loadConfig({ HLS_FRAGMENT: 'x' }), /HLS_FRAGMENT/);
   assert.throws(() => loadConfig({ RTMP_IDLE_TIMEOUT_MS: '0' }), /RTMP_IDLE_TIMEOUT_MS="0" is invalid/);
+  assert.throws(() => loadConfig({ HLS_WINDOW: '1' }), /HLS_WINDOW="1" is invalid: expected an integer from 2 to 100/);
 });

@@ -8,6 +8,7 @@ import type { LoginThrottle } from '../auth/throttle.js';
 import type { Callbacks } from '../hooks/callbacks.js';
 import type { PublishSecrets } from '../hooks/publish-secret.js';
 import type { Recorder } from '../jobs/dvr/recorder.js';
+import type { HlsSettingsSync } from '../hls-settings.js';
 import type { Store } from '../redis/store.js';
 import type { TrafficStats } from './stats.js';
 import type { SystemStats } from './system-stats.js';
@@ -27,6 +28,8 @@ export interface ApiDeps {
   system: SystemStats;
   /** recording (DVR) */
   recorder: Recorder;
+  /** pushes the HLS settings (hphls, hlsll) to the HLS server */
+  hlsSettings: HlsSettingsSync;
   logger: Logger;
   /** the server's version, e.g. 0.1.0 */
   version: string;

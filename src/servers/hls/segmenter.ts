@@ -1,5 +1,6 @@
 // HLS for one stream (RFC 8216): a frame sink that cuts MPEG-TS segments on keyframes at the target
-// duration (SRS hls_fragment), keeps a sliding window in memory and renders the media playlist.
+// duration (SRS hls_fragment), keeps a sliding window in memory (a number of segments, or SRS hls_window
+// seconds) and renders the media playlist. The fragment and window can change while the stream is live.
 import type { Frame } from '../../core/frame.js';
 import { TsMuxer } from '../../codecs/mpegts/mux.js';
 import { buildMediaPlaylist } from '../../codecs/m3u8.js';
@@ -23,6 +24,8 @@ export interface SegmenterOptions {
   fragment: number;
   /** segments listed in the playlist */
   window: number;
+  /** instead of `window`: list the newest segments that add up to at most this many seconds (SRS hls_window) */
+  windowSeconds?: number;
   /** base name of segment files: <name>-<seq>.ts */
   name: string;
 }
@@ -45,7 +48,26 @@ export class HlsSegmenter implements FrameSink {
   /** set by the owner: the stream is gone */
   onClose: (() => void) | undefined;
 
-  constructor(private readonly opts: SegmenterOptions) {}
+  constructor(private opts: SegmenterOptions) {}
+
+  /** New fragment and window: the segment in progress is cut by the new fragment at its next keyframe. */
+  configure(o: Pick<SegmenterOptions, 'fragment' | 'window' | 'windowSeconds'>): void {
+    this.opts = { ...this.opts, fragment: o.fragment, window: o.window, windowSeconds: o.windowSeconds };
+    this.playlistCache = null;
+  }
+
+  /** The segments the playlist lists: the newest `window`, or the newest within `windowSeconds`. */
+  private listed(): HlsSegment[] {
+    const limit = this.opts.windowSeconds;
+    if (limit === undefined) return this.segments.slice(-this.opts.window);
+    let total = 0;
+    let i = this.segments.length;
+    while (i > 0 && (i === this.segments.length || total + this.segments[i - 1]!.duration <= limit)) {
+      total += this.segments[i - 1]!.duration;
+      i--;
+    }
+    return this.segments.slice(i);
+  }
 
   onPublish(republish: boolean): void {
     if (republish) this.discontinuityNext = true;
@@ -112,17 +134,26 @@ export class HlsSegmenter implements FrameSink {
     this.startDts = -1;
     this.segments.push(seg);
     // Keep two segments beyond the window for players holding an older playlist.
-    while (this.segments.length > this.opts.window + 2) {
+    const keep = this.opts.windowSeconds === undefined ? this.opts.window : this.listed().length;
+    while (this.segments.length > keep + 2) {
       const old = this.segments.shift()!;
       if (old.discontinuity) this.discontinuitySeq++;
     }
     this.playlistCache = null;
   }
 
-  /** The media playlist, or null before the first segment is complete. */
-  playlist(): string | null {
+  /**
+   * The media playlist, or null before the first segment is complete; `query` (e.g. "hls_ctx=abc") is
+   * appended to each segment URI.
+   */
+  playlist(query = ''): string | null {
+    const plain = this.plainPlaylist();
+    return plain && query ? plain.replace(/\.ts\n/g, `.ts?${query}\n`) : plain;
+  }
+
+  private plainPlaylist(): string | null {
     if (this.playlistCache) return this.playlistCache;
-    const listed = this.segments.slice(-this.opts.window);
+    const listed = this.listed();
     if (listed.length === 0) return null;
     let discSeq = this.discontinuitySeq;
     for (const s of this.segments) {

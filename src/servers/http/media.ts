@@ -1,5 +1,9 @@
 // HTTP media on HTTP_PORT: HTTP-FLV (/app/stream.flv), HTTP-TS (/app/stream.ts) and HLS
 // (/app/stream.m3u8 + /app/stream-<seq>.ts). Anything else is left to the API handler.
+// HLS as SRS Stack serves it: with hls_ctx on (the default), a playlist request without `hls_ctx` starts a
+// session and is answered with a playlist pointing at STREAM.m3u8?hls_ctx=<session>, whose segment URLs
+// carry the session (each session is a viewer); with noHlsCtx the playlist is plain and cacheable
+// (max-age 10 s, 1 s with low latency). Segments are cacheable for 600 s either way.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { randomId } from '../../core/ids.js';
@@ -19,6 +23,7 @@ export interface HttpMediaOptions {
 }
 
 const SEGMENT_RE = /^(.+)-(\d+)$/;
+const HLS_CTX_RE = /^[\w-]{1,64}$/;
 
 function notFound(res: ServerResponse, message: string): void {
   const body = JSON.stringify({ code: 404, message });
@@ -64,16 +69,26 @@ export class HttpMediaHandler {
       return true;
     }
     const { url, ext } = parsed;
-    if (ext === 'm3u8') return this.playlist(url, res, method === 'HEAD'), true;
+    if (ext === 'm3u8') return this.playlist(req, u, url, res, method === 'HEAD'), true;
     if (ext === 'ts') {
       const m = SEGMENT_RE.exec(url.stream);
       if (m) {
         const seg = this.opts.hls.get(streamKey({ ...url, stream: m[1]! }))?.segment(Number(m[2]));
         if (seg) {
+          const ctx = u.searchParams.get('hls_ctx');
+          const session = ctx ? this.opts.hls.findSession(ctx) : undefined;
+          if (session?.kicked) {
+            notFound(res, `HLS session ${ctx} was ended by the API; reload the player to start a new one`);
+            return true;
+          }
+          if (session) {
+            session.lastSeen = Date.now();
+            if (method !== 'HEAD') session.sendBytes += seg.data.length;
+          }
           res.writeHead(200, {
             'Content-Type': 'video/mp2t',
             'Content-Length': seg.data.length,
-            'Cache-Control': 'public, max-age=60',
+            'Cache-Control': 'public, max-age=600',
           });
           res.end(method === 'HEAD' ? undefined : seg.data);
           return true;
@@ -85,18 +100,56 @@ export class HttpMediaHandler {
     return false;
   }
 
-  private playlist(url: StreamUrl, res: ServerResponse, head: boolean): void {
-    const text = this.opts.hls.get(streamKey(url))?.playlist();
-    if (!text) {
+  private playlist(req: IncomingMessage, u: URL, url: StreamUrl, res: ServerResponse, head: boolean): void {
+    const { hls } = this.opts;
+    const seg = hls.get(streamKey(url));
+    const plain = seg?.playlist();
+    if (!seg || !plain) {
       notFound(res, `stream ${streamPath(url)} is not published or has no HLS segment yet; publish it (e.g. rtmp://host/${url.app}/${url.stream}) and retry in a few seconds`);
       return;
     }
-    res.writeHead(200, {
-      'Content-Type': 'application/vnd.apple.mpegurl',
-      'Content-Length': Buffer.byteLength(text),
-      'Cache-Control': 'no-cache, no-store, must-revalidate',
-    });
-    res.end(head ? undefined : text);
+    const settings = hls.current;
+    const answer = (text: string, cache: string) => {
+      res.writeHead(200, {
+        'Content-Type': 'application/vnd.apple.mpegurl',
+        'Content-Length': Buffer.byteLength(text),
+        'Cache-Control': cache,
+      });
+      res.end(head ? undefined : text);
+    };
+    if (settings.noHlsCtx) {
+      answer(plain, `public, max-age=${settings.lowLatency ? 1 : 10}`);
+      return;
+    }
+    const ctx = u.searchParams.get('hls_ctx');
+    if (ctx !== null && !HLS_CTX_RE.test(ctx)) {
+      const body = JSON.stringify({ code: 400, message: 'invalid hls_ctx: use the playlist URL without it to start a session (1 to 64 letters, digits, - or _)' });
+      res.writeHead(400, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
+    const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const session = hls.session(ctx, ip, url, req.url ?? '');
+    const noCache = 'no-cache, no-store, must-revalidate';
+    if (session === null) {
+      notFound(res, `HLS session ${ctx} was ended by the API; reload the player to start a new one`);
+      return;
+    }
+    if (session === undefined) {
+      answer(plain, noCache); // too many sessions: this player is served without one
+      return;
+    }
+    if (!ctx) {
+      // As SRS: a one-entry playlist naming the session; the player follows it and keeps the session.
+      const rest = new URLSearchParams(u.searchParams);
+      rest.delete('hls_ctx');
+      const query = rest.toString();
+      const name = u.pathname.split('/').pop()!;
+      const text = `#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,AVERAGE-BANDWIDTH=1\n${name}?hls_ctx=${session.id}${query ? `&${query}` : ''}\n`;
+      answer(text, noCache);
+      return;
+    }
+    answer(seg.playlist(`hls_ctx=${encodeURIComponent(session.id)}`)!, noCache);
   }
 
   private live(

@@ -3,10 +3,10 @@
 //   (also SRS's /rtc/v1/whip-play/): an application/sdp offer -> 201, the answer, and a Location whose
 //   DELETE ends the session. No trickle ICE: PATCH answers 405.
 // - SRS's JSON APIs `POST /rtc/v1/publish/` and `/rtc/v1/play/`: {sdp, streamurl} -> {code, sdp, sessionid}.
-// The candidate IP comes from ?eip=, CANDIDATE, or the request's X-Real-Host/Host (see candidate.ts).
+// The candidates come from ?eip=, CANDIDATE, or the request's X-Real-Host/Host (see candidate.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_VHOST, isValidName, queryParams, type StreamUrl } from '../../hub/stream-url.js';
-import { candidateFor } from './candidate.js';
+import { candidatesFor } from './candidate.js';
 import { RtcError } from './peer.js';
 import type { RtcSessionRequest, WebRtcServer } from './server.js';
 
@@ -34,19 +34,31 @@ function sendError(res: ServerResponse, status: number, message: string): void {
   send(res, status, { 'Content-Type': 'application/json' }, JSON.stringify({ code: status, message }));
 }
 
+function bodyTooLarge(): RtcError {
+  return new RtcError(
+    413,
+    `the request body is larger than the limit of ${MAX_BODY} bytes (${MAX_BODY / 1024} KiB); an SDP offer is a few kilobytes: send just the offer`,
+  );
+}
+
+/** Reads the body, up to MAX_BODY bytes; a larger one is refused (413) unread, and the rest is discarded. */
 function readBody(req: IncomingMessage): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > MAX_BODY) return Promise.reject(bodyTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (d: Buffer) => {
+    const onData = (d: Buffer) => {
       size += d.length;
       if (size > MAX_BODY) {
-        reject(new RtcError(413, `the request body is larger than ${MAX_BODY} bytes; an SDP offer is a few kilobytes`));
-        req.destroy();
+        req.off('data', onData);
+        chunks.length = 0;
+        reject(bodyTooLarge());
         return;
       }
       chunks.push(d);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
@@ -89,8 +101,13 @@ export function handleRtcHttp(server: WebRtcServer, req: IncomingMessage, res: S
   void serve(server, route, method, u, req, res).catch((e: unknown) => {
     const err = e instanceof RtcError ? e : new RtcError(500, `WebRTC request failed: ${(e as Error)?.message ?? e}`);
     if (err.status >= 500) server.opts.logger.error({ err: err.message, url: req.url }, 'rtc http request failed');
-    if (!res.headersSent) sendError(res, err.status, err.message);
-    else res.end();
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    // A body refused unread: answer, then close the connection rather than read the rest of it.
+    if (err.status === 413) res.setHeader('Connection', 'close');
+    sendError(res, err.status, err.message);
   });
   return true;
 }
@@ -125,7 +142,7 @@ async function serve(
       requestUrl: req.url ?? '',
       ip: clientIp(req),
       offer,
-      candidateIp: await candidateFor(req, q.get('eip'), server.opts.candidate),
+      candidateIps: await candidatesFor(req, q.get('eip'), server.opts.candidate, server.mux.address.address),
     };
     const { session, answer } = route === 'whip' ? await server.publish(r) : await server.play(r);
     const location = `/rtc/v1/${route}/?action=delete&app=${encodeURIComponent(url.app)}&stream=${encodeURIComponent(url.stream)}&session=${session.id}`;
@@ -150,7 +167,7 @@ async function serve(
     requestUrl: String(body.streamurl),
     ip: typeof body.clientip === 'string' && body.clientip ? body.clientip : clientIp(req),
     offer: body.sdp,
-    candidateIp: await candidateFor(req, eip, server.opts.candidate),
+    candidateIps: await candidatesFor(req, eip, server.opts.candidate, server.mux.address.address),
   };
   const { session, answer } = route === 'publish' ? await server.publish(r) : await server.play(r);
   send(

@@ -37,7 +37,8 @@ export interface RtcSessionRequest {
   requestUrl: string;
   ip: string;
   offer: string;
-  candidateIp: string;
+  /** the answer's host candidates, most preferred first */
+  candidateIps: readonly string[];
 }
 
 export interface RtcSessionAnswer {
@@ -127,7 +128,7 @@ export class WebRtcServer {
       session.close('stream busy');
       throw busy(existing);
     }
-    const answer = await this.negotiate(session, prepared.sdp, r.candidateIp);
+    const answer = await this.negotiate(session, prepared.sdp, r.candidateIps);
     const stream = hub.stream(r.url);
     if (!stream.startPublish(session)) {
       session.close('stream busy');
@@ -142,10 +143,10 @@ export class WebRtcServer {
   }
 
   /** Registers the session and answers the offer; a session whose negotiation fails is closed. */
-  private async negotiate(session: RtcSession, sdp: string, candidateIp: string): Promise<string> {
+  private async negotiate(session: RtcSession, sdp: string, candidateIps: readonly string[]): Promise<string> {
     this.sessions.set(session.id, session);
     try {
-      return await session.negotiate(sdp, candidateIp);
+      return await session.negotiate(sdp, candidateIps);
     } catch (e) {
       session.close('negotiation failed');
       throw asRtcError(e);
@@ -169,7 +170,7 @@ export class WebRtcServer {
     const profileIdc = h264ProfileIdc(stream);
     if (profileIdc !== undefined) prepared = prepareOffer(r.offer, 'play', profileIdc);
     const session = new WhepSession(r.ip, r.url, r.requestUrl, this.ctx);
-    const answer = await this.negotiate(session, prepared.sdp, r.candidateIp);
+    const answer = await this.negotiate(session, prepared.sdp, r.candidateIps);
     let source = this.sources.get(stream.key);
     if (source && (source.stream !== stream || stream !== hub.get(r.url))) {
       source.stop();

@@ -72,13 +72,13 @@ export abstract class RtcSession implements Client {
   }
 
   /**
-   * Applies the (already checked and narrowed) offer and returns the answer, with `candidateIp` and the
-   * shared port as the only candidate.
+   * Applies the (already checked and narrowed) offer and returns the answer, whose host candidates are
+   * `candidateIps` (most preferred first) on the shared port.
    */
-  async negotiate(offer: string, candidateIp: string): Promise<string> {
+  async negotiate(offer: string, candidateIps: readonly string[]): Promise<string> {
     await this.pc.setRemoteDescription({ type: 'offer', sdp: offer });
     if (this.closed) throw new Error('session closed during negotiation');
-    this.transports = attachSharedPort(this.pc, this.ctx.mux, candidateIp, this.ctx.mux.port);
+    this.transports = attachSharedPort(this.pc, this.ctx.mux, candidateIps, this.ctx.mux.port);
     for (const t of this.pc.getTransceivers()) this.configureTransceiver(t);
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);

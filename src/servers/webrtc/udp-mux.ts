@@ -2,6 +2,10 @@
 // Datagrams are demultiplexed (RFC 7983) by the STUN USERNAME of ICE binding requests (our ufrag before the
 // colon, checked with MESSAGE-INTEGRITY), which binds the sender's address to that session; DTLS, SRTP
 // and SRTCP then go to the session bound to their source address. Anything else is counted and dropped.
+// Bound to 0.0.0.0, the socket cannot tell which of our addresses a datagram was sent to, and the kernel
+// picks a reply's source address by the route to the peer (for a peer on this machine: the peer's own
+// interface address). ICE copes: of the pairs a browser checks (its address x each candidate we offer,
+// see candidate.ts), the one whose reply comes from where it sent to succeeds.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';

@@ -1,18 +1,31 @@
 // The WHEP player's NACK answers without per-viewer packet copies: the stream's RtpStreamSource numbers its
 // video packets and keeps the last VIDEO_HISTORY once for all viewers; a WhepSession maps a NACKed sequence
 // number of its own to that index and resends the shared payload with a header built on demand (SSRC,
-// payload type, MID and abs-send-time), and werift's per-sender packet records are turned off.
+// payload type, MID and abs-send-time), and werift's per-sender packet records are turned off: checked on
+// the real werift RTCRtpSender of a negotiated session, fed a real RTCP NACK.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { Event, RTP_EXTENSION_URI, type RtpHeader, type RtpPacket } from 'werift';
+import {
+  GenericNack,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RTP_EXTENSION_URI,
+  RtcpTransportLayerFeedback,
+  RtpPacket,
+  type RtpHeader,
+  useAbsSendTime,
+  useSdesMid,
+  useTransportWideCC,
+} from 'werift';
 import { FlvDemuxer } from '../../../src/codecs/flv.js';
 import type { Frame } from '../../../src/core/frame.js';
 import type { Stream } from '../../../src/hub/stream.js';
 import { RtpStreamSource, VIDEO_HISTORY, type RtpViewer, type VideoUnit } from '../../../src/servers/webrtc/rtp-source.js';
 import { WhepSession } from '../../../src/servers/webrtc/player.js';
-import type { RtcUdpMux } from '../../../src/servers/webrtc/udp-mux.js';
+import { RtcUdpMux } from '../../../src/servers/webrtc/udp-mux.js';
+import { prepareOffer } from '../../../src/servers/webrtc/peer.js';
 
 const fixture = new URL('../../../../test/fixtures/small.flv', import.meta.url).pathname;
 const logger = pino({ level: 'silent' });
@@ -65,62 +78,94 @@ test('the stream numbers its video packets and keeps the last VIDEO_HISTORY for 
   assert.equal(src.videoPacket(total - 1), undefined, 'a stopped source lets go of its history');
 });
 
+/** A browser-like WHEP offer from a werift peer: recvonly H.264 (with NACK, PLI, transport-cc, MID and
+ * abs-send-time) and Opus. */
+async function whepOffer(): Promise<string> {
+  const pc = new RTCPeerConnection({
+    iceServers: [],
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    codecs: {
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: 'video/H264',
+          clockRate: 90000,
+          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'transport-cc' }],
+          parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+        }),
+      ],
+      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
+    },
+    headerExtensions: { video: [useSdesMid(), useAbsSendTime(), useTransportWideCC()], audio: [useSdesMid(), useAbsSendTime()] },
+  });
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  await pc.setLocalDescription(await pc.createOffer());
+  const sdp = pc.localDescription!.sdp;
+  await pc.close();
+  return sdp;
+}
+
 test('a WHEP viewer answers NACKs from the shared history, with its own sequence numbers', async () => {
   const { header, units } = videoFrames();
   const src = source();
-  const ctx = { logger, mux: {} as RtcUdpMux, onClosed() {}, track() {} };
+  const mux = new RtcUdpMux(logger);
+  await mux.listen(0, '127.0.0.1');
+  const ctx = { logger, mux, onClosed() {}, track() {} };
   const url = { vhost: '__defaultVhost__', app: 'live', stream: 't', param: '' };
   const s = new WhepSession('127.0.0.1', url, '/rtc/v1/whep/?app=live&stream=t', ctx);
   try {
+    // A real negotiation: the session's werift peer connection and its real RTCRtpSenders.
+    await s.negotiate(prepareOffer(await whepOffer(), 'play').sdp, ['127.0.0.1']);
+    const transceiver = s.pc.getTransceivers().find((t) => t.kind === 'video')!;
+    const sender = transceiver.sender;
+    const internals = sender as unknown as { rtpCache: unknown[]; senderBWE: { sentInfos: Record<number, unknown>; rtpPacketSent(i: unknown): void } };
+    internals.rtpCache[7] = {};
+    assert.equal(internals.rtpCache[7], undefined, "werift's sender keeps no packets of its own");
+    internals.senderBWE.rtpPacketSent({ wideSeq: 1, size: 100, sendingAtMs: 0, sentAtMs: 0 });
+    assert.deepEqual(internals.senderBWE.sentInfos, {}, 'nor a record of each packet for its bandwidth estimate');
+
+    // What leaves werift's sender: the DTLS transport's sendRtp, recorded instead of encrypted (no peer here).
     const sent: RtpPacket[] = [];
     const resent: { payload: Buffer; header: RtpHeader }[] = [];
-    const bwe = { sentInfos: {} as Record<number, unknown>, rtpPacketSent(i: { wideSeq: number }) { this.sentInfos[i.wideSeq] = i; } };
-    const sender = {
-      rtpCache: [] as unknown[],
-      senderBWE: bwe,
-      ssrc: 0x11223344,
-      codec: { payloadType: 106 },
-      onPictureLossIndication: new Event<[]>(),
-      onGenericNack: new Event<[{ lost: number[] }]>(),
-      sendRtp: async (p: RtpPacket) => {
-        sent.push(p);
-      },
-      dtlsTransport: {
-        sendRtp: async (payload: Buffer, h: RtpHeader) => {
-          resent.push({ payload, header: h });
-          return 0;
-        },
-      },
+    const dtls = sender.dtlsTransport as unknown as { state: string; sendRtp(payload: Buffer, h: RtpHeader): Promise<number> };
+    dtls.state = 'connected';
+    let nacking = false;
+    dtls.sendRtp = async (payload, h) => {
+      if (nacking) resent.push({ payload, header: h });
+      else sent.push(new RtpPacket(h, payload));
+      return payload.length;
     };
-    const transceiver = {
-      kind: 'video',
-      sender,
-      mid: '0',
-      headerExtensions: [
-        { id: 5, uri: RTP_EXTENSION_URI.transportWideCC },
-        { id: 3, uri: RTP_EXTENSION_URI.absSendTime },
-        { id: 1, uri: RTP_EXTENSION_URI.sdesMid },
-      ],
-      setDirection() {},
+    const extId = (uri: string) => transceiver.headerExtensions.find((e) => e.uri === uri)?.id;
+    const midId = extId(RTP_EXTENSION_URI.sdesMid)!;
+    const absId = extId(RTP_EXTENSION_URI.absSendTime)!;
+    assert.ok(midId && absId && extId(RTP_EXTENSION_URI.transportWideCC), 'MID, abs-send-time and transport-cc are negotiated');
+    const payloadType = sender.codec!.payloadType;
+    /** a NACK as werift's RTCP handling of the viewer's feedback receives it */
+    const nack = (lost: number[]) => {
+      nacking = true;
+      (sender as unknown as { handleRtcpPacket(p: unknown): void }).handleRtcpPacket(
+        new RtcpTransportLayerFeedback({ feedback: new GenericNack({ senderSsrc: 1, mediaSourceSsrc: sender.ssrc, lost }) }),
+      );
+      nacking = false;
     };
-    (s as unknown as { configureTransceiver(t: unknown): void }).configureTransceiver(transceiver);
-    sender.rtpCache[7] = {};
-    assert.equal(sender.rtpCache[7], undefined, "werift's sender keeps no packets of its own");
-    bwe.rtpPacketSent({ wideSeq: 1 });
-    assert.deepEqual(bwe.sentInfos, {}, "nor a record of each packet for its bandwidth estimate");
 
     s.connected = true;
     s.source = src;
     src.addViewer(s);
     src.onFrame(header);
-    while (sent.length < 700) for (const f of units) src.onFrame(f);
+    while (sent.length < 700) {
+      for (const f of units) src.onFrame(f);
+      await new Promise((r) => setImmediate(r)); // werift's sendRtp is async
+    }
     const seqs = sent.map((p) => p.header.sequenceNumber);
     seqs.forEach((q, i) => assert.equal(q, (seqs[0]! + i) & 0xffff, 'contiguous sequence numbers'));
 
     // Recent (werift's former 128) and older packets alike, in any order; a packet not yet sent is not.
     const pick = [sent.length - 1, sent.length - 3, sent.length - 200, sent.length - 650];
     const future = (seqs[seqs.length - 1]! + 1) & 0xffff;
-    sender.onGenericNack.execute({ lost: [...pick.map((i) => seqs[i]!), future] });
+    nack([...pick.map((i) => seqs[i]!), future]);
+    await new Promise((r) => setImmediate(r));
     assert.equal(resent.length, pick.length);
     assert.equal(s.retransmitted, pick.length);
     pick.forEach((i, k) => {
@@ -131,10 +176,11 @@ test('a WHEP viewer answers NACKs from the shared history, with its own sequence
       assert.equal(r.header.timestamp, orig.header.timestamp);
       assert.equal(r.header.marker, orig.header.marker);
       assert.equal(r.header.ssrc, sender.ssrc);
-      assert.equal(r.header.payloadType, 106);
-      assert.deepEqual(r.header.extensions.map((e) => e.id), [1, 3], 'MID and abs-send-time, no transport-wide sequence number');
-      assert.equal(r.header.extensions[0]!.payload.toString(), '0');
-      assert.equal(r.header.extensions[1]!.payload.length, 3);
+      assert.equal(r.header.payloadType, payloadType);
+      assert.equal(orig.header.ssrc, sender.ssrc);
+      assert.deepEqual(r.header.extensions.map((e) => e.id).sort(), [midId, absId].sort(), 'MID and abs-send-time, no transport-wide sequence number');
+      assert.equal(r.header.extensions.find((e) => e.id === midId)!.payload.toString(), transceiver.mid);
+      assert.equal(r.header.extensions.find((e) => e.id === absId)!.payload.length, 3);
     });
 
     // A new publish: the viewer waits for a keyframe, its sequence numbers go on, and packets sent before
@@ -142,16 +188,20 @@ test('a WHEP viewer answers NACKs from the shared history, with its own sequence
     s.needKeyframe();
     const before = sent.length;
     for (const f of units.slice(1, 4)) src.onFrame(f);
+    await new Promise((r) => setImmediate(r));
     assert.equal(sent.length, before, 'nothing is sent before the keyframe');
     const oldSeq = seqs[before - 5]!;
     for (const f of units) src.onFrame(f);
+    await new Promise((r) => setImmediate(r));
     assert.equal(sent[before]!.header.sequenceNumber, (seqs[before - 1]! + 1) & 0xffff);
     resent.length = 0;
     const newSeq = sent[sent.length - 2]!.header.sequenceNumber;
-    sender.onGenericNack.execute({ lost: [oldSeq, newSeq] });
+    nack([oldSeq, newSeq]);
+    await new Promise((r) => setImmediate(r));
     assert.deepEqual(resent.map((r) => r.header.sequenceNumber), [newSeq]);
     assert.equal(resent[0]!.payload, sent[sent.length - 2]!.payload);
   } finally {
     s.close('test over');
+    await mux.close();
   }
 });

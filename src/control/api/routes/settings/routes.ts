@@ -71,6 +71,7 @@ export function registerSettings(r: ApiRoutes, d: ApiDeps): void {
     schema: hphlsUpdateBody,
     async handler({ body }) {
       await d.store.hset(Keys.HP_HLS, { noHlsCtx: String(body.noHlsCtx) });
+      await d.hlsSettings.load();
       return null;
     },
   });
@@ -91,6 +92,7 @@ export function registerSettings(r: ApiRoutes, d: ApiDeps): void {
     schema: hlsllUpdateBody,
     async handler({ body }) {
       await d.store.hset(Keys.LL_HLS, { hlsLowLatency: String(body.hlsLowLatency) });
+      await d.hlsSettings.load();
       return null;
     },
   });
