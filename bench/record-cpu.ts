@@ -13,7 +13,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { FlvDemuxer } from '../src/codecs/flv.js';
 import { fragmentedToProgressive } from '../src/codecs/mp4/progressive.js';
-import { RecordTask } from '../src/control/jobs/dvr/task.js';
+import { RecordTask } from '../src/control/jobs/record/task.js';
 import type { Frame } from '../src/core/frame.js';
 import type { Client } from '../src/hub/client.js';
 import { Hub } from '../src/hub/hub.js';

@@ -21,7 +21,7 @@ import { ActiveStreams } from './hooks/active-streams.js';
 import { Callbacks } from './hooks/callbacks.js';
 import { createMediaHooks } from './hooks/media-hooks.js';
 import { PublishSecrets } from './hooks/publish-secret.js';
-import { Recorder } from './jobs/dvr/recorder.js';
+import { Recorder } from './jobs/record/recorder.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
 

@@ -7,8 +7,8 @@ import type { SetupCode } from '../auth/setup-code.js';
 import type { LoginThrottle } from '../auth/throttle.js';
 import type { Callbacks } from '../hooks/callbacks.js';
 import type { PublishSecrets } from '../hooks/publish-secret.js';
-import type { Recorder } from '../jobs/dvr/recorder.js';
 import type { HlsSettingsSync } from '../hls-settings.js';
+import type { Recorder } from '../jobs/record/recorder.js';
 import type { Store } from '../redis/store.js';
 import type { TrafficStats } from './stats.js';
 import type { SystemStats } from './system-stats.js';
@@ -26,7 +26,7 @@ export interface ApiDeps {
   stats: TrafficStats;
   /** host and process figures sampled from /proc */
   system: SystemStats;
-  /** recording (DVR) */
+  /** recording */
   recorder: Recorder;
   /** pushes the HLS settings (hphls, hlsll) to the HLS server */
   hlsSettings: HlsSettingsSync;

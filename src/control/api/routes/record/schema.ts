@@ -1,6 +1,6 @@
 // Request bodies of the record API (SRS Stack's /terraform/v1/hooks/record/*).
 import { badRequest } from '../../../errors.js';
-import type { PostProcess, S3Settings } from '../../../jobs/dvr/settings.js';
+import type { PostProcess, S3Settings } from '../../../jobs/record/settings.js';
 import { bool, object, optional, str, type Field } from '../../schema.js';
 
 /** A list of strings (globs). */

@@ -9,11 +9,11 @@ import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { FlvDemuxer } from '../../src/codecs/flv.js';
 import { publish, randomName, tempDir, withTimeout, type Proc } from './helpers.js';
-import { TestS3, startRecordServer, waitRecording, type RecordServer } from './dvr-helpers.js';
+import { TestS3, startRecordServer, waitRecording, type RecordServer } from './record-helpers.js';
 
 const procs: Proc[] = [];
 const servers: RecordServer[] = [];
-const s3 = new TestS3('dvr-bucket');
+const s3 = new TestS3('record-bucket');
 
 before(async () => {
   await s3.start();
@@ -79,7 +79,7 @@ describe('post-processing and failures', { concurrency: true }, () => {
     await publishFor(server.publishUrl(b), 4);
     const failing = await waitRecording(server, b, (f) => f.post.state === 'retrying' && f.post.attempts >= 2, 30000, 'a retried upload');
     assert.equal(failing.state, 'done');
-    assert.match(failing.post.reason, /upload to s3:\/\/dvr-bucket\/rec\/.*failed: .*(ECONNREFUSED|connect)/i, failing.post.reason);
+    assert.match(failing.post.reason, /upload to s3:\/\/record-bucket\/rec\/.*failed: .*(ECONNREFUSED|connect)/i, failing.post.reason);
     assert.match(failing.post.reason, /retry \d+ of 10/);
     t.diagnostic(`while s3rver was down: ${failing.post.reason}`);
     const warned = server.logs().find((l) => l.msg === 'record post-processing failed: retrying' && l.uuid === failing.uuid);
@@ -101,7 +101,7 @@ describe('post-processing and failures', { concurrency: true }, () => {
     assert.match(missing.message ?? '', /not a directory/);
     const bad = await server.api('/terraform/v1/hooks/record/post-processing', { postProcess: 'ftp' });
     assert.equal(bad.status, 400);
-    const dir = tempDir('srs-node-dvr-cp-');
+    const dir = tempDir('srs-node-record-cp-');
     assert.equal((await server.api('/terraform/v1/hooks/record/post-processing', { postProcess: 'post-cp-file', postCpDir: dir })).status, 200);
     const q = await server.api<{ postProcess: string; postCpDir: string }>('/terraform/v1/hooks/record/query');
     assert.deepEqual([q.data.postProcess, q.data.postCpDir], ['post-cp-file', dir]);
@@ -116,7 +116,7 @@ describe('post-processing and failures', { concurrency: true }, () => {
   });
 
   test('a record directory that cannot be written: a clear error, and live viewers see nothing of it', async () => {
-    const dataDir = tempDir('srs-node-dvr-ro-');
+    const dataDir = tempDir('srs-node-record-ro-');
     // DATA_DIR/record is a file: nothing can be created under it (this works as root too, unlike chmod).
     await writeFile(join(dataDir, 'record'), 'not a directory');
     const server = await startRecordServer({ RECORD_REPUBLISH_WINDOW_MS: '1000' }, dataDir);

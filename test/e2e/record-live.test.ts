@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import type { RecordFile } from '../../src/control/jobs/dvr/artifact.js';
+import type { RecordFile } from '../../src/control/jobs/record/artifact.js';
 import { launchBrowser } from './browser.js';
 import { TEST_BEARER, probe, publish, randomName, sleep, withTimeout, type Proc } from './helpers.js';
-import { hookReceiver, startRecordServer, waitRecording, type RecordServer } from './dvr-helpers.js';
+import { hookReceiver, startRecordServer, waitRecording, type RecordServer } from './record-helpers.js';
 
 const WINDOW_MS = 4000;
 let server: RecordServer;
@@ -20,7 +20,7 @@ const procs: Proc[] = [];
 before(async () => {
   hooks = await hookReceiver();
   server = await startRecordServer({ RECORD_REPUBLISH_WINDOW_MS: String(WINDOW_MS) });
-  const h = await server.api('/terraform/v1/mgmt/hooks/apply', { all: true, target: hooks.url, opaque: 'dvr-opaque' });
+  const h = await server.api('/terraform/v1/mgmt/hooks/apply', { all: true, target: hooks.url, opaque: 'record-opaque' });
   assert.equal(h.status, 200, JSON.stringify(h));
   assert.equal((await server.api('/terraform/v1/hooks/record/globs', { globs: ['/live/*'] })).status, 200);
   assert.equal((await server.api('/terraform/v1/hooks/record/apply', { all: true })).status, 200);
@@ -45,7 +45,7 @@ const finished = (f: RecordFile) => f.state === 'done' || f.state === 'failed';
 
 describe('recording', { concurrency: true }, () => {
   test('20 s published: index.mp4 is h264+aac of 20 s, plays and seeks in Chromium; callbacks carry the exact fields', async (t) => {
-    const name = randomName('dvr');
+    const name = randomName('rec');
     const t0 = Date.now();
     await publishFor(server.publishUrl(name), 20);
     const f = await waitRecording(server, name, finished, WINDOW_MS + 20000);
@@ -124,7 +124,7 @@ describe('recording', { concurrency: true }, () => {
       ['action', 'app', 'artifact_code', 'artifact_path', 'artifact_url', 'opaque', 'request_id', 'stream', 'uuid', 'vhost'],
     );
     for (const b of [begin, end]) {
-      assert.equal(b.opaque, 'dvr-opaque');
+      assert.equal(b.opaque, 'record-opaque');
       assert.equal(b.vhost, '__defaultVhost__');
       assert.equal(b.app, 'live');
       assert.equal(b.uuid, f.uuid);

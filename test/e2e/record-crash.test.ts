@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { RecordFile } from '../../src/control/jobs/dvr/artifact.js';
+import type { RecordFile } from '../../src/control/jobs/record/artifact.js';
 import { TEST_BEARER, freePort, probe, publish, randomName, run, sleep, tempDir, waitFor, withTimeout, type Proc } from './helpers.js';
 
 const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -43,7 +43,7 @@ function killOrphanRedis(dataDir: string): void {
 }
 
 test('SIGKILL mid-recording: the next start finishes the recording up to about the kill', async (t) => {
-  const dataDir = tempDir('srs-node-dvr-crash-');
+  const dataDir = tempDir('srs-node-record-crash-');
   const procs: Proc[] = [];
   try {
     const a = await startServer(dataDir);

@@ -1,9 +1,9 @@
-// Helpers for the recording (DVR) end-to-end tests: the real server in-process with its log captured, the
+// Helpers for the recording end-to-end tests: the real server in-process with its log captured, the
 // record API, a local receiver for HTTP callbacks, s3rver (an S3-compatible server) started in-process on a
 // temporary directory, and waiting for a recording to reach a state.
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
-import type { RecordFile } from '../../src/control/jobs/dvr/artifact.js';
+import type { RecordFile } from '../../src/control/jobs/record/artifact.js';
 import { freePort, sleep, startServer, tempDir, type TestServer } from './helpers.js';
 
 export interface RecordServer extends TestServer {
@@ -11,7 +11,7 @@ export interface RecordServer extends TestServer {
 }
 
 /** Starts the real server in this process with a captured log (level info) and its own data directory. */
-export async function startRecordServer(env: Record<string, string> = {}, dataDir = tempDir('srs-node-dvr-')): Promise<RecordServer> {
+export async function startRecordServer(env: Record<string, string> = {}, dataDir = tempDir('srs-node-record-')): Promise<RecordServer> {
   const s = await startServer(env, { dataDir, captureLogs: true });
   return { ...s, files: async () => (await s.api<RecordFile[]>('/terraform/v1/hooks/record/files')).data };
 }
