@@ -44,3 +44,12 @@ export function roomPublishField(stream: string): string {
 export function activeStreamField(u: { vhost: string; app: string; stream: string }): string {
   return u.vhost === '__defaultVhost__' ? `${u.app}/${u.stream}` : `${u.vhost}/${u.app}/${u.stream}`;
 }
+
+/**
+ * The two hashes of a job kind (SRS Stack's pattern, e.g. SRS_FORWARD_CONFIG / SRS_FORWARD_TASK): config
+ * field -> the kind's config JSON (what should run), task uuid -> the task's state JSON (what runs now).
+ */
+export function jobKeys(kind: string): { config: string; task: string } {
+  const k = kind.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+  return { config: `SRS_${k}_CONFIG`, task: `SRS_${k}_TASK` };
+}
