@@ -21,6 +21,7 @@ import { ActiveStreams } from './hooks/active-streams.js';
 import { Callbacks } from './hooks/callbacks.js';
 import { createMediaHooks } from './hooks/media-hooks.js';
 import { PublishSecrets } from './hooks/publish-secret.js';
+import { JobManager } from './jobs/job-manager.js';
 import { Recorder } from './jobs/record/recorder.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
@@ -109,7 +110,10 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     const system = new SystemStats(opts.statsIntervalMs ?? 5000);
     await system.start();
     cleanup.push(() => system.stop());
-    const recorder = await Recorder.start({ config, hub, store, callbacks, logger });
+    // The job manager stops its tasks after the kinds have stopped taking new work (cleanup runs in reverse).
+    const jobs = new JobManager({ store, logger });
+    cleanup.push(() => jobs.close());
+    const recorder = await Recorder.start({ config, hub, store, callbacks, jobs, logger });
     cleanup.push(() => recorder.close());
     const hlsSettings = new HlsSettingsSync(store, deps.hls ?? null, logger);
     await hlsSettings.load();

@@ -213,13 +213,15 @@ describe('recording', { concurrency: true }, () => {
       const f = await waitRecording(server, name, finished, 20000);
       assert.equal(f.state, 'done');
       assert.ok(f.duration >= 3);
-      // The stream goes on, the ended recording does not come back.
+      // The stream goes on: the ended recording stays finished, and (as in SRS Stack) a new one with a new uuid records.
       await sleep(1500);
-      assert.equal((await server.files()).filter((x) => x.stream === name).length, 1);
+      const after = (await server.files()).filter((x) => x.stream === name);
+      assert.equal(after.filter((x) => x.uuid === f.uuid && x.state === 'done').length, 1);
+      assert.equal(after.filter((x) => x.uuid !== f.uuid && x.state === 'recording').length, 1, JSON.stringify(after));
       assert.equal((await server.api('/terraform/v1/hooks/record/end', { uuid: f.uuid })).status, 404);
 
       assert.equal((await server.api('/terraform/v1/hooks/record/remove', { uuid: f.uuid })).status, 200);
-      assert.equal((await server.files()).filter((x) => x.stream === name).length, 0);
+      assert.equal((await server.files()).filter((x) => x.uuid === f.uuid).length, 0);
       assert.equal((await fetch(f.url)).status, 404);
     } finally {
       p.kill();

@@ -1,17 +1,21 @@
-// The recorder (SRS Stack's "record" scenario, in-process): follows the hub's publishes, starts a RecordTask for
-// each stream the settings select (all on, and /app/stream matching a glob), hands a republish within the window
-// to the same task, sends on_record_begin/on_record_end, runs the post-processing, finishes recordings left
-// unfinished by a crash at start, and serves the record API's operations.
-import { readdir, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+// The recorder (SRS Stack's "record" scenario, in-process) and the "record" job kind: follows the hub's publishes,
+// starts a RecordTask for each stream the settings select (all on, and /app/stream matching a glob) as a task of
+// the job manager (SRS_RECORD_CONFIG / SRS_RECORD_TASK: supervised, restored after a restart by finishing the
+// file from its fragments), hands a republish within the window to the same task, sends on_record_begin and
+// on_record_end, runs the post-processing, and does the record API's operations. It throws no HTTP errors: the
+// API validates the requests and turns a null or a RecordSettingsError into its answer.
+import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../../../config.js';
 import { MediaError } from '../../../core/errors.js';
 import { fragmentedToProgressive, type ProgressiveResult } from '../../../codecs/mp4/progressive.js';
 import type { Hub } from '../../../hub/hub.js';
 import type { Stream } from '../../../hub/stream.js';
-import { badRequest, errorMessage, notFound } from '../../errors.js';
+import { errorMessage } from '../../errors.js';
 import type { Callbacks } from '../../hooks/callbacks.js';
+import { JobFailedError, type JobKind, type JobRun } from '../job-kind.js';
+import type { JobManager } from '../job-manager.js';
 import { Keys } from '../../redis/keys.js';
 import type { Store } from '../../redis/store.js';
 import {
@@ -36,6 +40,7 @@ import {
   loadSettings,
   maskS3,
   saveSettings,
+  type RecordJobConfig,
   type PostProcess,
   type RecordSettings,
   type S3Settings,
@@ -56,15 +61,26 @@ export interface RecorderDeps {
   hub: Hub;
   store: Store;
   callbacks: Callbacks;
+  jobs: JobManager;
   logger: Logger;
   options?: RecorderOptions;
 }
 
-/** What query answers: SRS Stack's fields (home, all, globs, postProcess, postCpDir) and our s3. */
+/** A settings change the current settings do not allow (the API answers 400 with the message). */
+export class RecordSettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecordSettingsError';
+  }
+}
+
+/** What query answers: SRS Stack's fields (all, home, globs, processCpDir) and ours (postProcess, postCpDir, s3). */
 export interface RecordQuery {
   all: boolean;
   home: string;
   globs: string[];
+  /** SRS Stack's name of the copy directory */
+  processCpDir: string;
   postProcess: PostProcess;
   postCpDir: string;
   /** the S3 settings, with the secret masked */
@@ -73,6 +89,7 @@ export interface RecordQuery {
 
 export interface PostProcessingUpdate {
   postProcess: PostProcess;
+  /** absolute (the API resolves relative paths against DATA_DIR); created when missing */
   postCpDir?: string;
   s3?: S3Settings;
 }
@@ -98,6 +115,8 @@ class Limiter {
 
 export class Recorder {
   readonly recordDir: string;
+  /** the job kind of recordings: one task per recording, removed from Redis when it is finished */
+  readonly kind: JobKind<RecordJobConfig>;
   private settings: RecordSettings;
   private filter: GlobFilter;
   /** stream key -> the task that records it or waits for its republish */
@@ -108,7 +127,6 @@ export class Recorder {
   /** uuid -> the last metadata write, so writes land in order */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly removed = new Set<string>();
-  private readonly background = new Set<Promise<unknown>>();
   private readonly off: (() => void)[] = [];
   private readonly post: PostProcessor;
   private readonly limiter: Limiter;
@@ -144,23 +162,74 @@ export class Recorder {
       finished: (t) => this.onTaskFinished(t),
       convert: (p) => this.convert(p),
     };
+    this.kind = {
+      name: 'record',
+      once: true,
+      decode: (text) => parseJobConfig(text),
+      describe: (c) => ({ vhost: c.vhost, app: c.app, stream: c.stream }),
+      run: (job) => this.runJob(job),
+      recover: (known) => this.recover(known),
+    };
   }
 
-  /** Loads the settings, follows the hub, and finishes what an earlier run left unfinished (in the background). */
+  /**
+   * Loads the settings, registers the record kind (the job manager restores the recordings an earlier run left
+   * unfinished: they are finished from their fragments in the background), and follows the hub.
+   */
   static async start(deps: RecorderDeps): Promise<Recorder> {
     const r = new Recorder(deps, await loadSettings(deps.store));
+    await deps.jobs.register(r.kind);
     r.off.push(deps.hub.published.on((s) => r.onPublished(s)));
     r.off.push(deps.hub.unpublished.on((s) => r.onUnpublished(s)));
     r.off.push(deps.store.onReconnect(() => r.track(r.restore())));
-    r.track(r.recover());
     if (r.settings.all) r.log.info({ globs: r.settings.globs, postProcess: r.settings.postProcess }, 'recording is on');
     return r;
   }
 
   private track<T>(p: Promise<T>): void {
-    const q = p.catch((e: unknown) => this.log.error({ err: errorMessage(e) }, 'record: background work failed'));
-    this.background.add(q);
-    void q.finally(() => this.background.delete(q));
+    this.deps.jobs.track(p, 'record: background work');
+  }
+
+  /**
+   * One recording as a job: a live one runs until its RecordTask is finished (the recorder feeds it the
+   * publishes); one restored after a restart is finished from what is on disk. Shutdown suspends it, and the
+   * next start finishes it.
+   */
+  private async runJob(job: JobRun<RecordJobConfig>): Promise<void> {
+    const task = this.tasks.get(job.uuid);
+    if (!task) {
+      const paths = recordPaths(this.recordDir, job.uuid);
+      const a = await readMeta(paths);
+      if (!a || !(a.state === 'recording' || a.state === 'waiting' || a.state === 'finalizing')) return;
+      job.running();
+      job.log('finishing a recording interrupted by a restart');
+      await this.finishOnDisk(a, paths);
+      this.afterFinish(a, paths);
+      if ((a.state as string) === 'failed') throw new JobFailedError(a.error);
+      return;
+    }
+    job.running();
+    let counted = { writes: 0, written: 0 };
+    const count = () => {
+      const st = task.stats;
+      job.count(st.fragments - counted.writes, st.written - counted.written);
+      counted = { writes: st.fragments, written: st.written };
+    };
+    const iv = setInterval(count, 1000);
+    try {
+      const aborted = new Promise<'aborted'>((r) => {
+        if (job.signal.aborted) r('aborted');
+        job.signal.addEventListener('abort', () => r('aborted'), { once: true });
+      });
+      if ((await Promise.race([task.finished, aborted])) === 'aborted') {
+        await task.suspend();
+        return;
+      }
+    } finally {
+      clearInterval(iv);
+      count();
+    }
+    if (task.artifact.state === 'failed') throw new JobFailedError(task.artifact.error);
   }
 
   // ---- the hub ----
@@ -178,6 +247,8 @@ export class Recorder {
       this.live.set(s.key, task);
       this.tasks.set(task.uuid, task);
       const uuid = task.uuid;
+      const config: RecordJobConfig = { vhost: s.url.vhost, app: s.url.app, stream: s.url.stream, postProcess: this.settings.postProcess };
+      this.track(this.deps.jobs.start(this.kind, config, { uuid }));
       this.track(
         this.deps.callbacks.send('on_record_begin', { ...s.url, param: '' }, { uuid }).then((r) => {
           if (!r.ok) this.log.warn({ uuid, reason: r.reason }, 'on_record_begin callback failed (ignored)');
@@ -269,8 +340,12 @@ export class Recorder {
 
   // ---- restart recovery ----
 
-  /** Finishes recordings an earlier run left unfinished, and resumes interrupted post-processing. */
-  private async recover(): Promise<void> {
+  /**
+   * The record kind's recover: recordings an earlier run left unfinished that Redis does not list (task.json on
+   * disk outlives a Redis that lost its data) become tasks to restore; interrupted post-processing resumes.
+   */
+  private async recover(known: ReadonlySet<string>): Promise<{ id: string; config: RecordJobConfig }[]> {
+    const out: { id: string; config: RecordJobConfig }[] = [];
     let names: string[];
     try {
       names = await readdir(this.recordDir);
@@ -279,18 +354,17 @@ export class Recorder {
       if (code !== 'ENOENT') {
         this.log.error({ dir: this.recordDir, err: errorMessage(e) }, 'record: cannot read the record directory; make DATA_DIR/record a readable directory');
       }
-      return;
+      return out;
     }
     const stored = await this.deps.store.hgetall(Keys.RECORD_M3U8_ARTIFACT).catch(() => ({}) as Record<string, string>);
     for (const name of names) {
-      if (this.closed) return;
+      if (this.closed) return out;
       if (!isUuid(name) || this.tasks.has(name)) continue;
       const paths = recordPaths(this.recordDir, name);
       const a = await readMeta(paths);
       if (!a) continue;
       if (a.state === 'recording' || a.state === 'waiting' || a.state === 'finalizing') {
-        await this.finishOnDisk(a, paths);
-        this.afterFinish(a, paths);
+        if (!known.has(name)) out.push({ id: name, config: { vhost: a.vhost, app: a.app, stream: a.stream, postProcess: a.post.kind } });
       } else if (a.state === 'done' && (a.post.state === 'pending' || a.post.state === 'running' || a.post.state === 'retrying')) {
         this.log.info({ uuid: a.uuid, post: a.post.kind }, 'record: resuming post-processing after a restart');
         this.track(this.post.run(a, paths, this.settings));
@@ -298,6 +372,7 @@ export class Recorder {
         await this.persist(a);
       }
     }
+    return out;
   }
 
   private async finishOnDisk(a: RecordArtifact, paths: RecordPaths): Promise<void> {
@@ -332,7 +407,15 @@ export class Recorder {
 
   query(): RecordQuery {
     const s = this.settings;
-    return { all: s.all, home: this.recordDir, globs: [...s.globs], postProcess: s.postProcess, postCpDir: s.postCpDir, s3: maskS3(s.s3) };
+    return {
+      all: s.all,
+      home: this.recordDir,
+      globs: [...s.globs],
+      processCpDir: s.postCpDir,
+      postProcess: s.postProcess,
+      postCpDir: s.postCpDir,
+      s3: maskS3(s.s3),
+    };
   }
 
   private async update(next: RecordSettings): Promise<void> {
@@ -352,40 +435,40 @@ export class Recorder {
     }
   }
 
+  /** Sets the stream filters (valid globs: the API checked them). */
   async setGlobs(globs: string[]): Promise<void> {
     const list = globs.map((g) => g.trim()).filter((g) => g !== '');
-    for (const g of list) {
-      const why = globError(g);
-      if (why) throw badRequest(`${why}; e.g. {"globs":["/live/*"]}`);
-    }
     await this.update({ ...this.settings, globs: list });
     this.log.info({ globs: list }, 'recording filters changed');
   }
 
+  /**
+   * Sets the post-processing (fields checked by the API). A copy directory under DATA_DIR is created when
+   * missing; one elsewhere must exist. Throws RecordSettingsError when the settings do not allow it.
+   */
   async setPostProcessing(u: PostProcessingUpdate): Promise<void> {
     const next: RecordSettings = { ...this.settings, postProcess: u.postProcess };
-    if (u.postCpDir !== undefined) next.postCpDir = u.postCpDir.trim();
+    if (u.postCpDir !== undefined) next.postCpDir = u.postCpDir;
     if (u.postProcess === 'post-cp-file') {
-      if (!next.postCpDir) throw badRequest('field "postCpDir" is required for post-cp-file: the directory to copy recordings to');
+      if (!next.postCpDir) throw new RecordSettingsError('field "postCpDir" is required for post-cp-file: the directory to copy recordings to');
+      const dataDir = resolve(this.deps.config.dataDir);
+      const inside = next.postCpDir === dataDir || next.postCpDir.startsWith(dataDir + sep);
+      if (inside) {
+        await mkdir(next.postCpDir, { recursive: true }).catch((e: unknown) => {
+          throw new RecordSettingsError(`field "postCpDir": cannot create ${next.postCpDir}: ${errorMessage(e)}`);
+        });
+      }
       const st = await stat(next.postCpDir).catch(() => null);
-      if (!st?.isDirectory()) throw badRequest(`field "postCpDir": ${next.postCpDir} is not a directory on the server; create it first`);
+      if (!st?.isDirectory()) throw new RecordSettingsError(`field "postCpDir": ${next.postCpDir} is not a directory on the server; create it first`);
     }
     if (u.s3) {
       const s3 = { ...u.s3 };
       if (s3.secretKey === SECRET_MASK) s3.secretKey = this.settings.s3?.secretKey ?? '';
-      if (s3.endpoint) {
-        try {
-          const url = new URL(s3.endpoint);
-          if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
-        } catch {
-          throw badRequest(`field "s3.endpoint" must be an http:// or https:// URL, got ${JSON.stringify(s3.endpoint)}`);
-        }
-      }
-      if (s3.accessKey && !s3.secretKey) throw badRequest('field "s3.secretKey" is required with "s3.accessKey"');
+      if (s3.accessKey && !s3.secretKey) throw new RecordSettingsError('field "s3.secretKey" is required with "s3.accessKey"');
       next.s3 = s3;
     }
     if (u.postProcess === 's3' && !next.s3) {
-      throw badRequest('field "s3" is required for postProcess "s3": {"endpoint","region","bucket","prefix","accessKey","secretKey","pathStyle"}');
+      throw new RecordSettingsError('field "s3" is required for postProcess "s3": {"endpoint","region","bucket","prefix","accessKey","secretKey","pathStyle"}');
     }
     await this.update(next);
     this.log.info({ postProcess: next.postProcess, postCpDir: next.postCpDir, bucket: next.s3?.bucket ?? '' }, 'recording post-processing changed');
@@ -412,22 +495,25 @@ export class Recorder {
     return a ? toFile(a, base) : null;
   }
 
-  /** Ends a live recording now (it is finalized in the background). */
-  end(uuid: string): void {
+  /**
+   * Ends a live recording now (it is finalized in the background); false when none is live with that uuid. As
+   * in SRS Stack, a stream still publishing starts a new recording (a new uuid) with its next frames.
+   */
+  end(uuid: string): boolean {
     const t = isUuid(uuid) ? this.tasks.get(uuid) : undefined;
-    if (!t || !t.live) {
-      throw notFound(`no recording in progress with uuid ${uuid}; list them with POST /terraform/v1/hooks/record/files`);
-    }
+    if (!t || !t.live) return false;
+    const s = t.source;
     void t.end('ended by the API');
+    if (s?.active) this.onPublished(s);
+    return true;
   }
 
-  /** Deletes a recording: its files, its entry, and any recording or upload still running for it. */
-  async remove(uuid: string): Promise<void> {
-    if (!isUuid(uuid)) throw badRequest(`field "uuid" must be a recording id (a UUID), got ${JSON.stringify(uuid)}`);
+  /** Deletes a recording (the API checked the uuid): its files, entry, and any recording or upload of it; false when unknown. */
+  async remove(uuid: string): Promise<boolean> {
     const paths = recordPaths(this.recordDir, uuid);
     const t = this.tasks.get(uuid);
     const known = t !== undefined || (await this.deps.store.hget(Keys.RECORD_M3U8_ARTIFACT, uuid)) !== null || (await stat(paths.dir).catch(() => null)) !== null;
-    if (!known) throw notFound(`no recording with uuid ${uuid}; list them with POST /terraform/v1/hooks/record/files`);
+    if (!known) return false;
     this.removed.add(uuid);
     if (t) {
       if (t.live) await t.suspend();
@@ -439,16 +525,17 @@ export class Recorder {
     await rm(paths.dir, { recursive: true, force: true });
     await this.deps.store.hdel(Keys.RECORD_M3U8_ARTIFACT, uuid);
     this.log.info({ uuid }, 'recording removed');
+    return true;
   }
 
-  /** The path of a finished recording's index.mp4, or an API error saying why there is none. */
-  async mp4Path(uuid: string): Promise<{ path: string; size: number; mtimeMs: number }> {
-    if (!isUuid(uuid)) throw notFound(`no recording ${JSON.stringify(uuid)}: the path is /terraform/v1/hooks/record/hls/<uuid>/index.mp4`);
+  /** A finished recording's index.mp4, or why there is none (the API answers 404 with it). */
+  async mp4Path(uuid: string): Promise<{ path: string; size: number; mtimeMs: number } | { missing: string }> {
+    if (!isUuid(uuid)) return { missing: `no recording ${JSON.stringify(uuid)}: the path is /terraform/v1/hooks/record/hls/<uuid>/index.mp4` };
     const t = this.tasks.get(uuid);
-    if (t) throw notFound(`the recording ${uuid} is ${t.artifact.state}: index.mp4 is ready when it ends`);
+    if (t) return { missing: `the recording ${uuid} is ${t.artifact.state}: index.mp4 is ready when it ends` };
     const paths = recordPaths(this.recordDir, uuid);
     const st = await stat(paths.mp4).catch(() => null);
-    if (!st?.isFile()) throw notFound(`no index.mp4 for recording ${uuid}: it does not exist, failed, or is not finished`);
+    if (!st?.isFile()) return { missing: `no index.mp4 for recording ${uuid}: it does not exist, failed, or is not finished` };
     return { path: paths.mp4, size: st.size, mtimeMs: st.mtimeMs };
   }
 
@@ -457,14 +544,26 @@ export class Recorder {
     return { live: this.live.size, finishing: this.tasks.size - this.live.size, uploads: this.post.active };
   }
 
-  /** Shutdown: live recordings are written out and left for the next start to finish; uploads stop. */
+  /**
+   * Shutdown: stops following the hub and the uploads. The job manager's close suspends the live recordings
+   * (written out and left for the next start to finish); call this first.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const f of this.off.splice(0)) f();
-    const suspends = [...this.tasks.values()].filter((t) => t.live).map((t) => t.suspend());
     this.post.close();
-    const settle = Promise.allSettled([...suspends, ...this.chains.values()]);
-    await Promise.race([settle, new Promise((r) => setTimeout(r, 3000).unref())]);
+    await Promise.allSettled([...this.chains.values()]);
+  }
+}
+
+function parseJobConfig(text: string): RecordJobConfig | null {
+  try {
+    const v = JSON.parse(text) as Partial<RecordJobConfig>;
+    if (typeof v.vhost !== 'string' || typeof v.app !== 'string' || typeof v.stream !== 'string') return null;
+    const post = v.postProcess === 'post-cp-file' || v.postProcess === 's3' ? v.postProcess : 'none';
+    return { vhost: v.vhost, app: v.app, stream: v.stream, postProcess: post };
+  } catch {
+    return null;
   }
 }

@@ -33,6 +33,14 @@ export interface RecordSettings {
   s3: S3Settings | null;
 }
 
+/** A recording as a job (SRS_RECORD_CONFIG[uuid]): which stream, and what to do with the file. */
+export interface RecordJobConfig {
+  vhost: string;
+  app: string;
+  stream: string;
+  postProcess: PostProcess;
+}
+
 export const DEFAULT_SETTINGS: RecordSettings = { all: false, globs: [], postProcess: 'none', postCpDir: '', s3: null };
 
 function parseJson(text: string | undefined): unknown {

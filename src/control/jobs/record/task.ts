@@ -53,6 +53,9 @@ export class RecordTask {
   private rebase = false;
   private finishing: Promise<void> | null = null;
   private lastMediaAt = Date.now();
+  private markFinished!: () => void;
+  /** Resolves when the recording is finished: index.mp4 is ready or it failed (not on suspend). */
+  readonly finished = new Promise<void>((r) => (this.markFinished = r));
 
   constructor(
     private readonly deps: TaskDeps,
@@ -79,6 +82,11 @@ export class RecordTask {
 
   get uuid(): string {
     return this.artifact.uuid;
+  }
+
+  /** The stream being recorded (null while waiting for a republish). */
+  get source(): Stream | null {
+    return this.stream;
   }
 
   /** Recording or waiting for a republish: still takes a publish of its stream. */
@@ -232,6 +240,7 @@ export class RecordTask {
     a.update = rfc3339();
     await this.deps.changed(this);
     this.deps.finished(this);
+    this.markFinished();
   }
 
   private notes(): string {

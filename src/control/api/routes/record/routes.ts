@@ -5,8 +5,10 @@
 import { createReadStream } from 'node:fs';
 import type { ApiDeps } from '../../deps.js';
 import type { ApiRoutes } from '../../router.js';
+import { badRequest, notFound } from '../../../errors.js';
+import { RecordSettingsError } from '../../../jobs/record/recorder.js';
 import { empty } from '../../schema.js';
-import { recordApplyBody, recordGlobsBody, recordPostProcessingBody, recordUuidBody } from './schema.js';
+import { recordApplyBody, recordEndBody, recordGlobsBody, recordPostProcessingBody, recordRemoveBody } from './schema.js';
 
 const BASE = '/terraform/v1/hooks/record';
 
@@ -62,9 +64,13 @@ export function registerRecord(r: ApiRoutes, d: ApiDeps): void {
     path: `${BASE}/post-processing`,
     methods,
     auth: true,
-    schema: recordPostProcessingBody,
+    schema: recordPostProcessingBody(d.config.dataDir),
     async handler({ body }) {
-      await d.recorder.setPostProcessing(body);
+      try {
+        await d.recorder.setPostProcessing(body);
+      } catch (e) {
+        throw e instanceof RecordSettingsError ? badRequest(e.message) : e;
+      }
       return null;
     },
   });
@@ -81,9 +87,11 @@ export function registerRecord(r: ApiRoutes, d: ApiDeps): void {
     path: `${BASE}/end`,
     methods,
     auth: true,
-    schema: recordUuidBody,
+    schema: recordEndBody,
     handler({ body }) {
-      d.recorder.end(body.uuid);
+      if (!d.recorder.end(body.uuid)) {
+        throw notFound(`no recording in progress with uuid ${body.uuid}; list them with POST /terraform/v1/hooks/record/files`);
+      }
       return null;
     },
   });
@@ -92,9 +100,11 @@ export function registerRecord(r: ApiRoutes, d: ApiDeps): void {
     path: `${BASE}/remove`,
     methods,
     auth: true,
-    schema: recordUuidBody,
+    schema: recordRemoveBody,
     async handler({ body }) {
-      await d.recorder.remove(body.uuid);
+      if (!(await d.recorder.remove(body.uuid))) {
+        throw notFound(`no recording with uuid ${body.uuid}; list them with POST /terraform/v1/hooks/record/files`);
+      }
       return null;
     },
   });
@@ -107,6 +117,7 @@ export function registerRecord(r: ApiRoutes, d: ApiDeps): void {
     envelope: 'raw',
     async handler({ params, ctx }) {
       const file = await d.recorder.mp4Path(params.uuid ?? '');
+      if ('missing' in file) throw notFound(file.missing);
       const range = parseRange(ctx.get('range') || undefined, file.size);
       const head = ctx.method === 'HEAD';
       ctx.set('Accept-Ranges', 'bytes');

@@ -1,7 +1,11 @@
-// Request bodies of the record API (SRS Stack's /terraform/v1/hooks/record/*).
+// Request bodies of the record API (SRS Stack's /terraform/v1/hooks/record/*): every field is checked here, so
+// the recorder gets only valid globs, URLs, ids and an absolute copy directory.
+import { isAbsolute, relative, resolve } from 'node:path';
 import { badRequest } from '../../../errors.js';
+import { isUuid } from '../../../jobs/record/artifact.js';
+import { globError } from '../../../jobs/record/globs.js';
 import type { PostProcess, S3Settings } from '../../../jobs/record/settings.js';
-import { bool, object, optional, str, type Field } from '../../schema.js';
+import { bool, httpUrl, object, optional, str, type Field } from '../../schema.js';
 
 /** A list of strings (globs). */
 function stringList(maxItems: number, maxLength: number): Field<string[]> {
@@ -14,8 +18,51 @@ function stringList(maxItems: number, maxLength: number): Field<string[]> {
         if (typeof g !== 'string' || g.length > maxLength) {
           throw badRequest(`field "${name}[${i}]" must be a string of at most ${maxLength} characters, e.g. "/live/*"`);
         }
+        const why = g.trim() === '' ? null : globError(g.trim());
+        if (why) throw badRequest(`field "${name}[${i}]": ${why}; e.g. {"globs":["/live/*"]}`);
         return g;
       });
+    },
+  };
+}
+
+/** SRS Stack's prefix of its data directory in a copy directory: it means DATA_DIR here. */
+const STACK_DATA_PREFIX = /^\.?\/?containers\/data(\/|$)/;
+
+/**
+ * The copy directory: absolute as given, or relative to DATA_DIR (SRS Stack's ./containers/data/ prefix means
+ * DATA_DIR); a relative path that leaves DATA_DIR (../../etc) is refused.
+ */
+export function copyDir(dataDir: string): Field<string> {
+  const expects = 'a directory: absolute, or relative to DATA_DIR';
+  const inner = str({ max: 1024 });
+  return {
+    expects,
+    parse(v, name) {
+      const raw = inner.parse(v, name).trim();
+      if (raw === '') return '';
+      if (raw.includes('\0')) throw badRequest(`field "${name}" must be ${expects}, got a path with a NUL byte`);
+      if (isAbsolute(raw)) return resolve(raw);
+      const base = resolve(dataDir);
+      const dir = resolve(base, raw.replace(STACK_DATA_PREFIX, ''));
+      const rel = relative(base, dir);
+      if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) {
+        throw badRequest(`field "${name}": ${JSON.stringify(raw)} leaves DATA_DIR (${base}); give a directory inside it, e.g. "copies", or an absolute path`);
+      }
+      return dir;
+    },
+  };
+}
+
+/** A recording id. */
+function recordId(): Field<string> {
+  const inner = str({ min: 1, max: 64 });
+  return {
+    expects: 'a recording id (a UUID)',
+    parse(v, name) {
+      const s = inner.parse(v, name);
+      if (!isUuid(s)) throw badRequest(`field "${name}" must be a recording id (a UUID), got ${JSON.stringify(s)}`);
+      return s;
     },
   };
 }
@@ -33,8 +80,19 @@ function postProcess(): Field<PostProcess> {
   };
 }
 
+/** An http(s) URL, or empty (AWS by region). */
+function endpoint(): Field<string> {
+  const url = httpUrl();
+  return {
+    expects: `${url.expects}, or ""`,
+    parse(v, name) {
+      return v === '' ? '' : url.parse(v, name);
+    },
+  };
+}
+
 const s3Fields = object({
-  endpoint: optional(str({ max: 2048 })),
+  endpoint: optional(endpoint()),
   region: optional(str({ max: 128 })),
   bucket: str({ min: 3, max: 63, pattern: /^[a-zA-Z0-9.\-_]+$/, patternHint: 'an S3 bucket name' }),
   prefix: optional(str({ max: 512 })),
@@ -66,10 +124,15 @@ export const recordApplyBody = object({ all: bool() });
 
 export const recordGlobsBody = object({ globs: stringList(100, 512) });
 
-export const recordPostProcessingBody = object({
-  postProcess: postProcess(),
-  postCpDir: optional(str({ max: 1024 })),
-  s3: optional(s3()),
-});
+export function recordPostProcessingBody(dataDir: string) {
+  return object({
+    postProcess: postProcess(),
+    postCpDir: optional(copyDir(dataDir)),
+    s3: optional(s3()),
+  });
+}
 
-export const recordUuidBody = object({ uuid: str({ min: 1, max: 64 }) });
+/** end: an unknown id (any string) is answered 404 like SRS Stack, so only the type is checked here. */
+export const recordEndBody = object({ uuid: str({ min: 1, max: 64 }) });
+
+export const recordRemoveBody = object({ uuid: recordId() });
