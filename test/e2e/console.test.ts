@@ -195,8 +195,11 @@ test('recording from the page: turn on, publish, the recording appears, ends and
   await waitFor(async () => (await server.api<{ all: boolean }>('/terraform/v1/hooks/record/query')).data.all, 5000, 'recording on');
   const p = publish(server.publishUrl(name));
   procs.push(p);
-  const row = page.getByTestId(`file-${name}`);
-  await row.waitFor({ timeout: 20000 });
+  await page.getByTestId(`file-${name}`).first().waitFor({ timeout: 20000 });
+  // Ending a live recording starts a new one (SRS Stack's behaviour): follow this recording by its uuid.
+  const uuid = await page.getByTestId(`file-${name}`).first().getAttribute('data-uuid');
+  assert.ok(uuid, 'the recording row names its uuid');
+  const row = page.locator(`[data-uuid="${uuid}"]`);
   await waitFor(async () => /recording/i.test(await row.getByTestId('file-state').innerText()), 10000, 'state recording');
   await new Promise((r) => setTimeout(r, 4000));
   await shot(page, 'recording-live-en');

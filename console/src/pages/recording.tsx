@@ -109,7 +109,7 @@ export function RecordingPage() {
                   const st = stateOf(f);
                   const mp4 = f.url || recordMp4Url(f.uuid);
                   return (
-                    <Table.Tr key={f.uuid} data-testid={`file-${f.stream ?? ''}`}>
+                    <Table.Tr key={f.uuid} data-testid={`file-${f.stream ?? ''}`} data-uuid={f.uuid}>
                       <Table.Td>{f.app}/{f.stream}</Table.Td>
                       <Table.Td miw={130}>
                         <Badge color={STATE_COLORS[st] ?? 'gray'} data-testid="file-state">{i18n.exists(`recording.states.${st}`) ? t(`recording.states.${st}`) : st /* a state newer than this console */}</Badge>
