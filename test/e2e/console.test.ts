@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -110,6 +111,10 @@ test('the dashboard lists an ffmpeg stream with its codec and size within 5 s, a
   await waitFor(async () => /H264 320x240/.test(await row.innerText()), 5000 - (Date.now() - t0), 'codec and size in the row');
   assert.ok(Date.now() - t0 <= 5000, `listed after ${Date.now() - t0} ms`);
   assert.match(await row.innerText(), /AAC/);
+  // the frame rate (from the SPS, else measured) and the frames dropped for slow viewers
+  await waitFor(async () => /H264 320x240 (\d+(\.\d+)?)fps/.test(await row.innerText()), 10000, 'fps in the row');
+  assert.equal(Number(/ (\d+(?:\.\d+)?)fps/.exec(await row.innerText())![1]), 25);
+  assert.equal(await row.getByTestId('stream-drops').innerText(), '0');
   await shot(page, 'dashboard-en');
   p.kill();
   await row.waitFor({ state: 'detached', timeout: 15000 });
@@ -308,5 +313,110 @@ test('wrong password shows the server message; an expired token sends you to log
     await shot(page, 'login-expired-en');
   } finally {
     allowHttpErrors = false;
+  }
+});
+
+test('password change in Settings: a wrong current password is refused; after logout the old one is refused, the new one works', async () => {
+  const NEW = 'Battery-Staple-7';
+  allowHttpErrors = true;
+  try {
+    // the API: a token is needed, the current password is checked, malformed bodies are refused
+    const anon = await fetch(`${server.http}/terraform/v1/mgmt/password`, { method: 'POST', body: JSON.stringify({ oldPassword: PASSWORD, password: NEW }) });
+    assert.equal(anon.status, 401);
+    const bad = await fetch(`${server.http}/terraform/v1/mgmt/password`, {
+      method: 'POST', headers: { Authorization: `Bearer ${server.bearer}` }, body: '{"oldPassword":',
+    });
+    assert.equal(bad.status, 400);
+    const noOld = await fetch(`${server.http}/terraform/v1/mgmt/password`, {
+      method: 'POST', headers: { Authorization: `Bearer ${server.bearer}` }, body: JSON.stringify({ password: NEW }),
+    });
+    assert.equal(noOld.status, 400);
+
+    // the test before left an expired session: log in
+    await page.goto(`${server.http}/login`);
+    await page.getByTestId('password').fill(PASSWORD);
+    await page.getByTestId('login').click();
+    await page.waitForURL(/\/dashboard$/);
+    await page.goto(`${server.http}/settings`);
+    await page.getByTestId('old-password').fill('not-the-password');
+    await page.getByTestId('change-password-new').fill(NEW);
+    await page.getByTestId('change-password-confirm').fill(NEW);
+    await page.getByTestId('change-password').click();
+    await page.getByTestId('password-msg').waitFor({ timeout: 10000 });
+    assert.match(await page.getByTestId('password-msg').innerText(), /current password is wrong/);
+    assert.match(page.url(), /\/settings$/, 'a wrong current password does not end the session');
+    await page.getByTestId('old-password').fill(PASSWORD);
+    await page.getByTestId('change-password').click();
+    await waitFor(async () => /password is changed/.test(await page.getByTestId('password-msg').innerText()), 10000, 'the change');
+    await shot(page, 'settings-password-en');
+    // the session that changed it stays valid (tokens are signed with the API secret)
+    await page.goto(`${server.http}/dashboard`);
+    await page.getByTestId('logout').waitFor();
+    assert.match(page.url(), /\/dashboard$/);
+
+    await page.getByTestId('logout').click();
+    await page.waitForURL(/\/login$/);
+    await page.getByTestId('password').fill(PASSWORD);
+    await page.getByTestId('login').click();
+    await page.getByTestId('login-error').waitFor({ timeout: 10000 });
+    assert.match(await page.getByTestId('login-error').innerText(), /wrong password/);
+    await page.getByTestId('password').fill(NEW);
+    await page.getByTestId('login').click();
+    await page.waitForURL(/\/dashboard$/);
+  } finally {
+    allowHttpErrors = false;
+  }
+});
+
+test('callbacks page: "send a test" posts a sample on_publish to the target and shows the answer', async () => {
+  const got: Array<Record<string, unknown>> = [];
+  let answer = '{"code":0}';
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('end', () => {
+      got.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(answer);
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r));
+  allowHttpErrors = true;
+  try {
+    // no target yet: the API says what to do
+    const none = await server.api('/terraform/v1/mgmt/hooks/test', {});
+    assert.equal(none.status, 400);
+    assert.match(none.message ?? '', /no callback target is set/);
+    await page.goto(`${server.http}/callbacks`);
+    await page.getByTestId('hooks-target').fill(`http://127.0.0.1:${port}/hooks`);
+    await page.getByTestId('hooks-opaque').fill('my-opaque');
+    await page.getByTestId('hooks-save').click();
+    await page.getByTestId('hooks-msg').waitFor();
+    await page.getByTestId('hooks-test').click();
+    const result = page.getByTestId('hooks-test-result');
+    await result.waitFor({ timeout: 10000 });
+    assert.match(await result.innerText(), /accepted the test callback \(HTTP 200\)/);
+    assert.equal(got.length, 1, 'callbacks are off, yet the test is sent');
+    assert.equal(got[0]!.action, 'on_publish');
+    assert.equal(got[0]!.opaque, 'my-opaque');
+    assert.equal(got[0]!.stream, 'test');
+    assert.equal(got[0]!.test, 'true');
+    // the last request/response card shows it too, as after a real callback
+    await waitFor(async () => /"test": "true"/.test(await page.getByTestId('hooks-req').innerText()), 5000, 'last request');
+    assert.match(await page.getByTestId('hooks-res').innerText(), /"code": 0/);
+    await shot(page, 'callbacks-test-en');
+
+    answer = '{"code":1,"msg":"no"}';
+    await page.getByTestId('hooks-test').click();
+    await waitFor(async () => /failed: it answered code 1/.test(await result.innerText()), 10000, 'refused test');
+    assert.match(await page.getByTestId('hooks-test-response').innerText(), /"msg": "no"/);
+
+    await new Promise<void>((r) => receiver.close(() => r()));
+    await page.getByTestId('hooks-test').click();
+    await waitFor(async () => /failed: .*ECONNREFUSED/.test(await result.innerText()), 10000, 'unreachable receiver');
+    assert.equal(got.length, 2);
+  } finally {
+    allowHttpErrors = false;
+    receiver.close();
   }
 });

@@ -66,6 +66,7 @@ export const api = {
   init: (password: string, setupCode?: string) =>
     stack<T.LoginResult>(PATHS.init, setupCode ? { password, setupCode } : { password }, { auth: false }),
   login: (password: string) => stack<T.LoginResult>(PATHS.login, { password }, { auth: false }),
+  changePassword: (oldPassword: string, password: string) => stack<null>(PATHS.password, { oldPassword, password }),
   envs: () => stack<T.Envs>(PATHS.envs, {}, { auth: false }),
   apiSecret: () => stack<string>(PATHS.apiSecret),
   beian: () => stack<T.Beian>(PATHS.beianQuery, undefined, { auth: false, method: 'GET' }),
@@ -80,6 +81,7 @@ export const api = {
   setOpenai: (o: T.OpenAiSettings) => stack<null>(PATHS.openaiUpdate, o),
   hooks: () => stack<T.HooksSettings>(PATHS.hooksQuery),
   applyHooks: (h: { all: boolean; target: string; opaque: string }) => stack<null>(PATHS.hooksApply, h),
+  testHooks: () => stack<T.HookTest>(PATHS.hooksTest),
   publishSecret: () => stack<T.PublishSecret>(PATHS.publishSecretQuery),
   setPublishSecret: (secret: string) => stack<null>(PATHS.publishSecretUpdate, { secret }),
   setPubNoAuth: (pubNoAuth: boolean) => stack<null>(PATHS.publishSecretDisable, { pubNoAuth }),

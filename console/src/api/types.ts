@@ -17,6 +17,7 @@ export interface Beian { icp?: string; title?: string; [k: string]: string | und
 export interface Limits { vlive: number; camera: number }
 export interface OpenAiSettings { aiSecretKey: string; aiBaseURL: string; aiOrganization: string }
 
+export interface HookTest { target: string; ok: boolean; reason?: string; request: string; status: number; response: string; error: string }
 export interface HooksSettings { req: string; res: string; target: string; opaque: string; all: boolean; host: string }
 
 export type PostProcess = 'none' | 'post-cp-file' | 's3';

@@ -19,6 +19,7 @@ export const en = {
     code: 'Setup code', codeHint: 'The one-time code the server printed in its log when it started.',
   },
   dashboard: {
+    drops: 'Dropped', dropsHint: 'Frames dropped for viewers too slow to keep up',
     title: 'Dashboard', version: 'version {{version}}', uptime: 'up {{uptime}}', streams: 'Live streams',
     noStreams: 'No stream is being published. See Streaming for how to publish one.', stream: 'Stream',
     video: 'Video', audio: 'Audio', kbpsInOut: 'kbps in / out', viewers: 'Viewers', live: 'Live for',
@@ -57,6 +58,9 @@ export const en = {
     events: 'Events', onPublish: '(a stream starts; anything but HTTP 200 with {"code":0} refuses the publish)',
     onUnpublish: '(a stream stops)', onRecord: '(a recording starts and ends, with the MP4 URL)',
     last: 'Last callback', request: 'Request', response: 'Response', none: '(none yet)',
+    test: 'Send a test', testHint: 'Sends a sample on_publish (stream live/test, "test":"true") to the saved target, also while callbacks are off.',
+    testOk: 'The receiver accepted the test callback (HTTP {{status}}).', testFail: 'The test callback failed: {{reason}}',
+    status: 'HTTP status',
   },
   settings: {
     title: 'Settings', noHlsCtx: 'HLS without a per-viewer context', noHlsCtxHint: 'Playlists are the same for everyone, so a CDN can cache them.',
@@ -64,7 +68,9 @@ export const en = {
     limits: 'Limits (kbps)', vliveLimit: 'Virtual live', cameraLimit: 'IP camera', branding: 'Page title and footer',
     pageTitle: 'Page title', icp: 'ICP filing (beian) footer', icpHint: 'Shown at the bottom of every page, e.g. 京ICP备xxxxxxxx号',
     aiKey: 'API key', aiBaseUrl: 'Base URL', aiOrg: 'Organization', password: 'Password',
-    passwordHint: 'The server has no API to change the console password yet: set the MGMT_PASSWORD environment variable and restart to change it.',
+    passwordHint: 'Logins already open stay logged in. If MGMT_PASSWORD is set, change it there instead.',
+    oldPassword: 'Current password', newPassword: 'New password', confirmPassword: 'Repeat the new password',
+    changePassword: 'Change password', passwordChanged: 'The password is changed.',
   },
   openapi: {
     title: 'OpenAPI', bearer: 'API secret', bearerHint: 'Scripts call the API with the header "Authorization: Bearer <API secret>". Keep it private.',

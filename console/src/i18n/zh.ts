@@ -21,6 +21,7 @@ export const zh: Dictionary = {
     code: '初始化码', codeHint: '服务器启动时打印在日志里的一次性代码。',
   },
   dashboard: {
+    drops: '丢帧', dropsHint: '因观众网络太慢而丢弃的帧',
     title: '仪表盘', version: '版本 {{version}}', uptime: '已运行 {{uptime}}', streams: '直播流',
     noStreams: '没有正在推送的流。推流方法见“推流与播放”。', stream: '流',
     video: '视频', audio: '音频', kbpsInOut: '输入 / 输出 kbps', viewers: '观众', live: '已直播',
@@ -59,6 +60,9 @@ export const zh: Dictionary = {
     events: '事件', onPublish: '（开始推流；除 HTTP 200 且 {"code":0} 外都会拒绝推流）',
     onUnpublish: '（停止推流）', onRecord: '（录制开始和结束，带 MP4 地址）',
     last: '最近一次回调', request: '请求', response: '响应', none: '（暂无）',
+    test: '发送测试', testHint: '向已保存的目标地址发送一个示例 on_publish（流 live/test，"test":"true"），回调关闭时也会发送。',
+    testOk: '接收方接受了测试回调（HTTP {{status}}）。', testFail: '测试回调失败：{{reason}}',
+    status: 'HTTP 状态',
   },
   settings: {
     title: '设置', noHlsCtx: 'HLS 不使用每个观众的会话', noHlsCtxHint: '所有人的播放列表相同，CDN 可以缓存。',
@@ -66,7 +70,9 @@ export const zh: Dictionary = {
     limits: '限制（kbps）', vliveLimit: '虚拟直播', cameraLimit: 'IP 摄像头', branding: '页面标题和页脚',
     pageTitle: '页面标题', icp: 'ICP 备案页脚', icpHint: '显示在每页底部，例如 京ICP备xxxxxxxx号',
     aiKey: 'API 密钥', aiBaseUrl: '接口地址', aiOrg: '组织', password: '密码',
-    passwordHint: '服务器还没有修改控制台密码的 API：设置环境变量 MGMT_PASSWORD 并重启即可修改。',
+    passwordHint: '已登录的会话保持有效。如果设置了 MGMT_PASSWORD，请在那里修改。',
+    oldPassword: '当前密码', newPassword: '新密码', confirmPassword: '再次输入新密码',
+    changePassword: '修改密码', passwordChanged: '密码已修改。',
   },
   openapi: {
     title: 'OpenAPI', bearer: 'API 密钥', bearerHint: '脚本调用 API 时带上请求头 "Authorization: Bearer <API 密钥>"。请勿泄露。',

@@ -1,6 +1,5 @@
 // Settings: HLS (no per-viewer context, low latency), limits of virtual live and IP camera streams, the page
-// title and ICP (beian) footer, and the OpenAI settings. The server has no password-change API, so there is
-// no such form here (set MGMT_PASSWORD to change it).
+// title and ICP (beian) footer, the OpenAI settings, and the console password.
 import { Alert, Button, Card, Group, NumberInput, PasswordInput, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -15,6 +14,16 @@ export function SettingsPage({ onBeian }: { onBeian: (b: Beian) => void }) {
   const [beian, setBeian] = useState<Beian>({});
   const [openai, setOpenai] = useState<OpenAiSettings>({ aiSecretKey: '', aiBaseURL: '', aiOrganization: '' });
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [pw, setPw] = useState({ old: '', next: '', confirm: '' });
+  const [pwMsg, setPwMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const changePassword = async () => {
+    if (pw.next !== pw.confirm) { setPwMsg({ ok: false, text: t('setup.mismatch') }); return; }
+    try {
+      await api.changePassword(pw.old, pw.next);
+      setPw({ old: '', next: '', confirm: '' });
+      setPwMsg({ ok: true, text: t('settings.passwordChanged') });
+    } catch (e) { setPwMsg({ ok: false, text: (e as Error).message }); }
+  };
   useEffect(() => {
     const fail = (e: Error) => setMsg({ ok: false, text: e.message });
     api.hphls().then((x) => setNoHlsCtx(x.noHlsCtx), fail);
@@ -72,7 +81,17 @@ export function SettingsPage({ onBeian }: { onBeian: (b: Beian) => void }) {
       </Card>
       <Card withBorder maw={720}>
         <Title order={5} mb="xs">{t('settings.password')}</Title>
-        <Text size="sm">{t('settings.passwordHint')}</Text>
+        <Stack>
+          <Text size="sm">{t('settings.passwordHint')}</Text>
+          {pwMsg && <Alert color={pwMsg.ok ? 'green' : 'red'} data-testid="password-msg">{pwMsg.text}</Alert>}
+          <PasswordInput label={t('settings.oldPassword')} value={pw.old} autoComplete="current-password" data-testid="old-password"
+            onChange={(e) => setPw({ ...pw, old: e.currentTarget.value })} />
+          <PasswordInput label={t('settings.newPassword')} value={pw.next} autoComplete="new-password" data-testid="change-password-new"
+            onChange={(e) => setPw({ ...pw, next: e.currentTarget.value })} />
+          <PasswordInput label={t('settings.confirmPassword')} value={pw.confirm} autoComplete="new-password" data-testid="change-password-confirm"
+            onChange={(e) => setPw({ ...pw, confirm: e.currentTarget.value })} />
+          <Group><Button size="xs" disabled={!pw.old || !pw.next} onClick={() => void changePassword()} data-testid="change-password">{t('settings.changePassword')}</Button></Group>
+        </Stack>
       </Card>
     </Stack>
   );

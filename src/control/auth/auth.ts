@@ -105,6 +105,20 @@ export class Auth {
     this.logger.info('console password set through the init API');
   }
 
+  /**
+   * Replaces the console password (the caller has checked the current one). Tokens already issued stay valid:
+   * they are signed with the API secret, which does not change.
+   */
+  async changePassword(password: string): Promise<void> {
+    if (this.envPasswordHash) {
+      throw new ApiError(409, 409, 'the console password comes from MGMT_PASSWORD; change it there and restart the server');
+    }
+    const h = await hashPassword(password);
+    await this.store.set(Keys.MGMT_PASSWORD, h);
+    this.knownHash = h;
+    this.logger.info('console password changed through the API');
+  }
+
   /** 'ok', 'wrong', or 'unset' (no password yet). */
   async checkPassword(password: string): Promise<'ok' | 'wrong' | 'unset'> {
     let h = this.envPasswordHash;

@@ -1,11 +1,12 @@
 // HTTP callbacks (SRS Stack's "HTTP Callback"): when enabled with a target URL, POST JSON with exactly SRS Stack's
 // fields (request_id, action, opaque, vhost, app, stream, param) for on_publish and on_unpublish. Success is
 // HTTP 200 with {"code":0} or a body of 0. The last request and response are kept in SRS_HOOKS req/res.
+// test() sends a sample on_publish for the console's "send a test" button.
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
-import type { StreamUrl } from '../../hub/stream-url.js';
+import { DEFAULT_VHOST, type StreamUrl } from '../../hub/stream-url.js';
 import { StoreUnavailableError, errorMessage } from '../errors.js';
 import { Keys } from '../redis/keys.js';
 import type { Store } from '../redis/store.js';
@@ -33,6 +34,21 @@ export interface HookRequest {
   stream?: string;
   param?: string;
   [extra: string]: string | number | undefined;
+}
+
+/** One callback sent: the JSON body, the HTTP status (0 when none came), the answer, and a network error. */
+export interface HookDelivery {
+  request: string;
+  status: number;
+  response: string;
+  error: string;
+}
+
+/** What mgmt/hooks/test reports: the delivery, the target, and whether the receiver said yes (else why not). */
+export interface HookTest extends HookDelivery {
+  target: string;
+  ok: boolean;
+  reason?: string;
 }
 
 export type HookResult = { ok: true; response: string } | { ok: false; reason: string };
@@ -177,23 +193,41 @@ export class Callbacks {
   async send(action: HookAction, url: StreamUrl, extra: Record<string, string | number> = {}): Promise<HookResult> {
     const cfg = await this.config();
     if (!cfg.all || !cfg.target) return { ok: true, response: '' };
-    const body = JSON.stringify(buildHookRequest(action, cfg.opaque, url, extra));
+    const d = await this.deliver(cfg.target, buildHookRequest(action, cfg.opaque, url, extra));
+    if (d.error) return { ok: false, reason: `the ${action} callback to ${cfg.target} failed: ${d.error}` };
+    const verdict = judgeResponse(d.status, d.response);
+    if (!verdict.ok) return { ok: false, reason: `the ${action} callback to ${cfg.target} said no: ${verdict.reason}` };
+    this.logger.debug({ action, target: cfg.target, req: d.request, res: d.response }, 'callback ok');
+    return { ok: true, response: d.response };
+  }
+
+  /**
+   * Sends a sample on_publish callback (stream live/test, with "test":"true" so a receiver can tell) to the
+   * configured target, also while callbacks are off, and reports what happened. Records req/res like a real one.
+   */
+  async test(): Promise<HookTest> {
+    const cfg = await this.config();
+    if (!cfg.target) throw new Error('no callback target is set: set one (mgmt/hooks/apply {"target":...}) first');
+    const url: StreamUrl = { vhost: DEFAULT_VHOST, app: 'live', stream: 'test', param: '' };
+    const d = await this.deliver(cfg.target, buildHookRequest('on_publish', cfg.opaque, url, { test: 'true' }));
+    const verdict = d.error ? { ok: false as const, reason: d.error } : judgeResponse(d.status, d.response);
+    return { target: cfg.target, ...d, ok: verdict.ok, ...(verdict.ok ? {} : { reason: verdict.reason }) };
+  }
+
+  /** POSTs one callback body and keeps the request and response (in memory and SRS_HOOKS req/res). */
+  private async deliver(target: string, req: HookRequest): Promise<HookDelivery> {
+    const body = JSON.stringify(req);
     this.last = { req: body, res: '' };
     void this.store.hset(Keys.HOOKS, { req: body }).catch(() => undefined);
     let status: number;
     let text: string;
     try {
-      ({ status, body: text } = await postJson(cfg.target, body, this.timeoutMs));
+      ({ status, body: text } = await postJson(target, body, this.timeoutMs));
     } catch (e) {
-      const reason = `the ${action} callback to ${cfg.target} failed: ${errorMessage(e)}`;
-      this.last = { req: body, res: '' };
-      return { ok: false, reason };
+      return { request: body, status: 0, response: '', error: errorMessage(e) };
     }
     this.last = { req: body, res: text };
     void this.store.hset(Keys.HOOKS, { res: text }).catch(() => undefined);
-    const verdict = judgeResponse(status, text);
-    if (!verdict.ok) return { ok: false, reason: `the ${action} callback to ${cfg.target} said no: ${verdict.reason}` };
-    this.logger.debug({ action, target: cfg.target, req: body, res: text }, 'callback ok');
-    return { ok: true, response: text };
+    return { request: body, status, response: text, error: '' };
   }
 }

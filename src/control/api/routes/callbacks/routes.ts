@@ -1,5 +1,6 @@
 // HTTP callbacks settings (SRS Stack's mgmt/hooks/*): query shows the settings and the last request/response,
-// apply turns callbacks on or off for a target URL, example is a sample receiver (?fail=true makes it refuse).
+// apply turns callbacks on or off for a target URL, test sends a sample on_publish to the target and reports
+// the request and answer, example is a sample receiver (?fail=true makes it refuse).
 import type { ApiDeps } from '../../deps.js';
 import { ApiError, badRequest } from '../../../errors.js';
 import { Keys } from '../../../redis/keys.js';
@@ -53,6 +54,21 @@ export function registerCallbacks(r: ApiRoutes, d: ApiDeps): void {
       await d.callbacks.apply({ all: body.all, target, opaque: body.opaque ?? '', host });
       d.logger.info({ all: body.all, target }, 'HTTP callbacks settings changed');
       return null;
+    },
+  });
+
+  r.add({
+    path: '/terraform/v1/mgmt/hooks/test',
+    methods: ['POST'],
+    auth: true,
+    schema: empty,
+    summary: 'sends a sample on_publish callback (live/test, "test":"true") to the target, also while callbacks are off -> {target, ok, reason?, request, status, response, error}',
+    async handler() {
+      const target = (await d.callbacks.config()).target;
+      if (!target) throw badRequest('no callback target is set: save one first (mgmt/hooks/apply {"all":false,"target":"http://..."})');
+      const r = await d.callbacks.test();
+      d.logger.info({ target, ok: r.ok, status: r.status, error: r.error || undefined }, 'test callback sent');
+      return r;
     },
   });
 

@@ -9,6 +9,8 @@ export const initBody = object({
   setupCode: optional(str({ max: 64 })),
 });
 export const loginBody = object({ password });
+/** mgmt/password: the current password (required when one is set) and the new one. */
+export const passwordBody = object({ oldPassword: optional(password), password });
 
 /** mgmt/init without a password: is a password set, and does this caller need the setup code to set one. */
 export const initStatus: JsonSchema = {
