@@ -57,6 +57,8 @@ export class Stream {
   gop: Frame[] = [];
   /** media frames received in all */
   frames = 0;
+  /** video frames received in all (the API samples it for the measured frame rate) */
+  videoFrames = 0;
   readonly sinks = new Set<FrameSink>();
   private readonly channels = new Map<string, Channel>();
   private readonly viewers = new Map<Viewer, ViewerEntry>();
@@ -142,6 +144,7 @@ export class Stream {
       this.lastDts = f.dts;
       if (f.type === 'video') {
         this.hasVideo = true;
+        this.videoFrames++;
         isKey = f.keyframe;
       } else {
         isKey = !this.hasVideo && this.videoHeader === null;

@@ -1,4 +1,4 @@
-// Dashboard, refreshed every 2 s: live streams (codecs, size, kbps, viewers per protocol, uptime), clients
+// Dashboard, refreshed every 2 s: live streams (codecs, size, frame rate, kbps, frames dropped for slow viewers, viewers per protocol, uptime), clients
 // (kick one), and charts of the server's CPU, memory, network and viewers over the last 5 minutes.
 import { Badge, Button, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
@@ -107,7 +107,8 @@ export function DashboardPage() {
                 <Table.Tr>
                   <Table.Th>{t('dashboard.stream')}</Table.Th><Table.Th>{t('dashboard.video')}</Table.Th>
                   <Table.Th>{t('dashboard.audio')}</Table.Th><Table.Th>{t('dashboard.kbpsInOut')}</Table.Th>
-                  <Table.Th>{t('dashboard.viewers')}</Table.Th><Table.Th>{t('dashboard.live')}</Table.Th>
+                  <Table.Th>{t('dashboard.viewers')}</Table.Th><Table.Th title={t('dashboard.dropsHint')}>{t('dashboard.drops')}</Table.Th>
+                  <Table.Th>{t('dashboard.live')}</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -118,6 +119,7 @@ export function DashboardPage() {
                     <Table.Td>{s.audio ? `${s.audio.codec}${s.audio.sample_rate ? ` ${s.audio.sample_rate / 1000}kHz` : ''}` : '-'}</Table.Td>
                     <Table.Td>{s.kbps.recv_30s} / {s.kbps.send_30s}</Table.Td>
                     <Table.Td>{viewersOf(s)}</Table.Td>
+                    <Table.Td data-testid="stream-drops">{s.drops ?? 0}</Table.Td>
                     <Table.Td>{duration((now - s.live_ms) / 1000)}</Table.Td>
                   </Table.Tr>
                 ))}

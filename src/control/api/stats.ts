@@ -1,6 +1,7 @@
 // Traffic sampling for the SRS API: bytes per client, per stream and in all, sampled every few seconds
 // so kbps can be given over the last 30 s like SRS's `kbps.recv_30s/send_30s`. Bytes of clients that left are
-// kept in their stream's and the server's totals.
+// kept in their stream's and the server's totals. Video frames per stream are sampled the same way, for the
+// measured frame rate.
 import type { Client } from '../../hub/client.js';
 import type { Hub } from '../../hub/hub.js';
 import { streamKey } from '../../hub/stream-url.js';
@@ -29,6 +30,8 @@ export class TrafficStats {
   private readonly departed = new Map<string, Bytes>();
   private departedTotal: Bytes = { send: 0, recv: 0 };
   private timer: NodeJS.Timeout | null = null;
+  /** per stream key: the oldest and newest sample of its video frame counter (two numbers, no history) */
+  private readonly frameSamples = new Map<string, { t0: number; n0: number; t1: number; n1: number }>();
 
   constructor(
     private readonly hub: Hub,
@@ -83,6 +86,13 @@ export class TrafficStats {
     return this.kbps('server', now);
   }
 
+  /** Video frames per second over the last sampling interval; undefined before two samples or any frame. */
+  streamFps(key: string): number | undefined {
+    const f = this.frameSamples.get(key);
+    if (!f || f.t1 - f.t0 < 50 || f.n1 === 0) return undefined;
+    return Math.round(((f.n1 - f.n0) * 1000) / (f.t1 - f.t0) * 100) / 100;
+  }
+
   private kbps(series: string, now: Bytes): Kbps {
     const samples = this.series.get(series);
     const t = Date.now();
@@ -124,7 +134,15 @@ export class TrafficStats {
       this.lastSeen.set(c.id, { key: streamKey(c.url), send: c.sendBytes, recv: c.recvBytes });
       this.push(`c:${c.id}`, { send: c.sendBytes, recv: c.recvBytes }, t);
     }
-    const streams = new Set(this.hub.list().map((s) => s.key));
+    const list = this.hub.list();
+    const streams = new Set(list.map((s) => s.key));
+    for (const s of list) {
+      const f = this.frameSamples.get(s.key);
+      // Keep the newest sample and the one before: the rate is over the last interval.
+      if (!f || s.videoFrames < f.n1) this.frameSamples.set(s.key, { t0: t, n0: s.videoFrames, t1: t, n1: s.videoFrames });
+      else this.frameSamples.set(s.key, { t0: f.t1, n0: f.n1, t1: t, n1: s.videoFrames });
+    }
+    for (const k of [...this.frameSamples.keys()]) if (!streams.has(k)) this.frameSamples.delete(k);
     for (const k of [...this.departed.keys()]) if (!streams.has(k)) this.departed.delete(k);
     for (const [k, b] of this.streamBytes()) this.push(`s:${k}`, b, t);
     for (const k of [...this.series.keys()]) {

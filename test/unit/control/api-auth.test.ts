@@ -27,6 +27,8 @@ const PROTECTED: [string, string][] = [
   ['POST', '/terraform/v1/hooks/srs/secret/disable'],
   ['POST', '/terraform/v1/mgmt/hooks/query'],
   ['POST', '/terraform/v1/mgmt/hooks/apply'],
+  ['POST', '/terraform/v1/mgmt/hooks/test'],
+  ['POST', '/terraform/v1/mgmt/password'],
   ['POST', '/terraform/v1/hooks/record/query'],
   ['POST', '/terraform/v1/hooks/record/apply'],
   ['POST', '/terraform/v1/hooks/record/globs'],

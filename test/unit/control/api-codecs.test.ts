@@ -57,7 +57,8 @@ describe('/api/v1/streams and the codec parsers agree', () => {
     for (const [name, codec, record, parsed, ffprobe] of cases) {
       s.publish(header('video', codec, record));
       const st = await apiStream();
-      const want = { codec: codec === VideoCodec.H265 ? 'H265' : 'H264', profile: parsed.profile, level: parsed.level, width: parsed.width, height: parsed.height };
+      const want = { codec: codec === VideoCodec.H265 ? 'H265' : 'H264', profile: parsed.profile, level: parsed.level, width: parsed.width, height: parsed.height,
+        ...(parsed.fps !== undefined ? { fps: parsed.fps } : {}) };
       assert.deepEqual(st.video, want, `${name}: the API says what the parser says`);
       assert.deepEqual(
         [parsed.profile, parsed.level, parsed.width, parsed.height],

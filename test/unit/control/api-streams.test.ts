@@ -101,6 +101,39 @@ describe('SRS API and stream routes', () => {
     await waitFor('SRS_STREAM_ACTIVE', async () => !!(await rc.hget('SRS_STREAM_ACTIVE', 'live/cam9')));
   });
 
+  it('video.fps is measured when the SPS has none; drops counts frames dropped for viewers', async () => {
+    const u = { ...url, stream: 'fps1', param: '' };
+    const pub = fakeClient(p.hub, u, 'fmle-publish', true);
+    const s = p.hub.get(u)!;
+    s.video = { codec: VideoCodec.H264, profile: 'High', level: '3.0', width: 320, height: 240 };
+    const get = async () => {
+      const r = await call(p.base, 'GET', '/api/v1/streams/?count=100', { bearer });
+      return (r.json.streams as Array<{ name: string; drops: number; video: { fps?: number } }>).find((x) => x.name === 'fps1')!;
+    };
+    assert.equal((await get()).drops, 0);
+    // 50 video frames a second for a while (the stats sampler runs every 100 ms here)
+    let dts = 0;
+    const data = Buffer.from([0x65, 0x88]);
+    const timer = setInterval(() => {
+      s.publish({ type: 'video', codec: VideoCodec.H264, dts, pts: dts, keyframe: dts === 0, header: false, data });
+      dts += 20;
+    }, 20);
+    try {
+      let fps = 0;
+      await waitFor('a measured fps', async () => {
+        fps = (await get()).video.fps ?? 0;
+        return fps > 0;
+      }, 5000);
+      assert.ok(fps > 10 && fps < 80, `measured ${fps} fps for 50`);
+    } finally {
+      clearInterval(timer);
+    }
+    // the SPS's frame rate wins over the measured one
+    s.video = { ...s.video, fps: 29.97 };
+    assert.equal((await get()).video.fps, 29.97);
+    pub.close('test over');
+  });
+
   it('DELETE /api/v1/clients/{id} kicks that client', async () => {
     const viewer = p.hub.clients.list().find((c) => !c.publish)!;
     const d = await call(p.base, 'DELETE', `/api/v1/clients/${viewer.id}`, { bearer });

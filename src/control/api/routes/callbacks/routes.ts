@@ -59,7 +59,7 @@ export function registerCallbacks(r: ApiRoutes, d: ApiDeps): void {
 
   r.add({
     path: '/terraform/v1/mgmt/hooks/test',
-    methods: ['POST'],
+    methods: ['GET', 'POST'], // like every SRS Stack route
     auth: true,
     schema: empty,
     summary: 'sends a sample on_publish callback (live/test, "test":"true") to the target, also while callbacks are off -> {target, ok, reason?, request, status, response, error}',

@@ -105,7 +105,7 @@ export function registerLogin(r: ApiRoutes, d: ApiDeps): void {
 
   r.add({
     path: '/terraform/v1/mgmt/password',
-    methods: ['POST'],
+    methods: ['GET', 'POST'], // like every SRS Stack route
     auth: true,
     schema: passwordBody,
     summary: 'changes the console password: {oldPassword, password}; tokens already issued stay valid (they are signed with the API secret)',

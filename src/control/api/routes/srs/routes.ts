@@ -47,6 +47,16 @@ function round2(n: number): number {
 export function registerSrsApi(r: ApiRoutes, d: ApiDeps): void {
   const clientsOf = (key: string) => d.hub.clients.list().filter((c) => streamKey(c.url) === key);
 
+  /** SRS's video fields, plus fps (from the SPS, else measured; left out while unknown). */
+  const describeVideo = (s: Stream) => {
+    const v = s.video!;
+    const fps = v.fps ?? (s.active ? d.stats.streamFps(s.key) : undefined);
+    return {
+      codec: videoCodecName(v.codec), profile: v.profile, level: v.level, width: v.width, height: v.height,
+      ...(fps !== undefined ? { fps } : {}),
+    };
+  };
+
   const describeStream = (s: Stream, bytes: Map<string, Bytes>) => {
     const b = bytes.get(s.key) ?? { send: 0, recv: 0 };
     return {
@@ -63,9 +73,9 @@ export function registerSrsApi(r: ApiRoutes, d: ApiDeps): void {
       recv_bytes: b.recv,
       kbps: d.stats.streamKbps(s.key, b),
       publish: s.publisher ? { active: true, cid: s.publisher.id } : { active: false },
-      video: s.video
-        ? { codec: videoCodecName(s.video.codec), profile: s.video.profile, level: s.video.level, width: s.video.width, height: s.video.height }
-        : null,
+      /** frames dropped for slow viewers now watching (not SRS: ours) */
+      drops: s.dropCount,
+      video: s.video ? describeVideo(s) : null,
       audio: s.audio
         ? { codec: audioCodecName(s.audio.codec), sample_rate: s.audio.sampleRate, channel: s.audio.channels, profile: s.audio.profile }
         : null,
