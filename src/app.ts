@@ -99,6 +99,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   } else {
     logger.error('SRT is disabled: the native addon is not built; install libsrt-openssl-dev and run npm run build:srt');
   }
+  control.setListenPorts({ http: httpPort, rtmp: rtmpPort, srt: srtPort, rtc: rtcPort });
   logger.info({ version: VERSION, httpPort, rtmpPort, rtcPort, srtPort, dataDir: config.dataDir }, `server ready: console at http://localhost:${httpPort}/ ${consoleFiles.available ? '' : '(not built: run npm start) '}API at http://localhost:${httpPort}/terraform/v1 and /api/v1, publish to rtmp://localhost:${rtmpPort}/live/<stream>?secret=<publish secret> (set a password with POST /terraform/v1/mgmt/init, then read the secret with /terraform/v1/hooks/srs/secret/query; see README)`);
 
   let closed = false;

@@ -10,6 +10,7 @@ import type { Hub } from '../hub/hub.js';
 import type { HlsSettingsPort, MediaHooks } from '../servers/ports.js';
 import { createApi } from './api/app.js';
 import type { RouteInfo } from './api/router.js';
+import type { ListenPorts } from './api/deps.js';
 import { TrafficStats } from './api/stats.js';
 import { SystemStats } from './api/system-stats.js';
 import { Auth } from './auth/auth.js';
@@ -39,6 +40,8 @@ export interface ControlPlane {
   readonly redisUrl: string;
   /** the API bearer secret */
   readonly platformSecret: string;
+  /** The app tells the ports it bound (after listen), so the API reports those rather than a configured 0. */
+  setListenPorts(ports: ListenPorts): void;
   /** Stops the API's timers, closes Redis and stops the embedded redis-server. */
   close(): Promise<void>;
 }
@@ -126,8 +129,9 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     });
 
     const throttle = new LoginThrottle(opts.throttle);
+    const ports: ListenPorts = { http: config.httpPort, rtmp: config.rtmpPort, srt: config.srtPort, rtc: config.rtcPort };
     const api = createApi(
-      { config, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, hlsSettings, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, hlsSettings, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();
@@ -143,6 +147,9 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       routes: api.routes,
       redisUrl: embedded ? embedded.url : store.where,
       platformSecret: auth.secret,
+      setListenPorts(p) {
+        Object.assign(ports, p);
+      },
       async close() {
         if (closed) return;
         closed = true;

@@ -66,9 +66,8 @@ async function assertPlays(p: Page, testId: string, what: string): Promise<void>
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-    // Fixed ports (not 0): the console shows the ports the server was configured with.
-  const [rtmpPort, srtPort, rtcPort] = [await freePort(), await freePort(), await freePort()];
-  server = await startServer({ REPUBLISH_GRACE_MS: '500', RTMP_PORT: String(rtmpPort), SRT_PORT: String(srtPort), RTC_PORT: String(rtcPort) });
+  // Ports 0 (any free one): mgmt/envs reports the bound ports, which the console's URLs use.
+  server = await startServer({ REPUBLISH_GRACE_MS: '500' });
   browser = await launchBrowser();
   ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
   await ctx.grantPermissions(['clipboard-read', 'clipboard-write', 'camera', 'microphone'], { origin: server.http });
@@ -129,6 +128,12 @@ test('streaming page: copy buttons, HLS, HTTP-FLV and WHEP players play a stream
   await page.getByTestId('stream-name').fill(name);
   await page.getByTestId('current-secret').waitFor();
 
+  const envs = (await (await fetch(`${server.http}/terraform/v1/mgmt/envs`)).json()) as { data: Record<string, string> };
+  assert.deepEqual(
+    [envs.data.rtmpPort, envs.data.httpPort, envs.data.srtPort, envs.data.rtcPort],
+    [server.app.rtmpPort, server.app.httpPort, server.app.srtPort, server.app.rtcPort].map(String),
+    'mgmt/envs reports the bound ports',
+  );
   // copy buttons put the exact URL, with the publish secret, on the clipboard
   const rtmp = `rtmp://127.0.0.1:${server.app.rtmpPort}/live/${name}?secret=${server.secret}`;
   await page.getByTestId('copy-rtmp-publish').click();

@@ -13,8 +13,18 @@ import type { Store } from '../redis/store.js';
 import type { TrafficStats } from './stats.js';
 import type { SystemStats } from './system-stats.js';
 
+/** The ports the servers listen on: the configured ones until the app reports the bound ones (0 = any free). */
+export interface ListenPorts {
+  http: number;
+  rtmp: number;
+  srt: number;
+  rtc: number;
+}
+
 export interface ApiDeps {
   config: Config;
+  /** the bound ports (mgmt/envs reports them) */
+  ports: ListenPorts;
   hub: Hub;
   store: Store;
   auth: Auth;

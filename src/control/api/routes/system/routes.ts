@@ -48,7 +48,7 @@ export function registerSystem(r: ApiRoutes, d: ApiDeps): void {
     auth: false,
     schema: envsBody,
     response: envsResult,
-    summary: 'ports, slot limits and features for the console; {locale} stores the console language (SRS_LOCALE)',
+    summary: 'the bound ports (srtPort 0: SRT is off), slot limits and features for the console; {locale} stores the console language (SRS_LOCALE)',
     async handler({ body }) {
       const c = d.config;
       let stored: string | null;
@@ -64,10 +64,10 @@ export function registerSystem(r: ApiRoutes, d: ApiDeps): void {
         mgmtDocker: true,
         platformDocker,
         candidate: !!c.candidate,
-        rtmpPort: String(c.rtmpPort),
-        httpPort: String(c.httpPort),
-        srtPort: String(c.srtPort),
-        rtcPort: String(c.rtcPort),
+        rtmpPort: String(d.ports.rtmp),
+        httpPort: String(d.ports.http),
+        srtPort: String(d.ports.srt),
+        rtcPort: String(d.ports.rtc),
         forwardLimit: c.forwardLimit,
         vLiveLimit: c.vliveLimit,
         cameraLimit: c.cameraLimit,
