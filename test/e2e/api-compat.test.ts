@@ -153,8 +153,11 @@ test("SRS 5's versions, summaries, streams and clients", async () => {
   assert.deepEqual(Object.keys(stream.kbps).sort(), ['recv_30s', 'send_30s']);
   assert.equal(stream.publish.active, true);
   assert.equal(typeof stream.publish.cid, 'string');
-  assert.deepEqual(Object.keys(stream.video).sort(), ['codec', 'height', 'level', 'profile', 'width']);
+  // SRS's video fields, plus ours: fps (25 from ffmpeg's SPS)
+  assert.deepEqual(Object.keys(stream.video).sort(), ['codec', 'fps', 'height', 'level', 'profile', 'width']);
   assert.equal(stream.video.width, 320);
+  assert.equal(stream.video.fps, 25);
+  assert.equal(stream.drops, 0);
   assert.deepEqual(Object.keys(stream.audio).sort(), ['channel', 'codec', 'profile', 'sample_rate']);
   const cl = await call(server.http, 'GET', '/api/v1/clients', { bearer });
   const pub = cl.json.clients.find((c: { id: string }) => c.id === stream.publish.cid);
