@@ -1,12 +1,15 @@
-// An RTMP client (Adobe RTMP spec 7.2): connects to rtmp://host[:port]/app/stream and publishes frames or
-// plays them. Used to push streams to other servers (forwarding) and by tests and benchmarks.
+// An RTMP client (Adobe RTMP spec 7.2): connects to rtmp://host[:port]/app/stream or, over TLS,
+// rtmps://host[:443]/app/stream and publishes frames or plays them. RtmpPush and RtmpPull drive it; tests
+// and benchmarks use it directly.
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { TypedEvent } from '../../core/event.js';
 import type { Frame } from '../../core/frame.js';
 import type { Amf0Value } from '../../codecs/amf0.js';
-import { flvBodyToFrame, FlvTagType, writeFlvBodyPrefix } from '../../codecs/flv.js';
+import { writeFlvBodyPrefix } from '../../codecs/flv.js';
 import { HandshakeClient } from '../../codecs/rtmp/handshake.js';
 import { ChunkDecoder, ChunkEncoder, type RtmpMessage } from '../../codecs/rtmp/chunk.js';
+import { RtmpIngest } from './ingest.js';
 import { MessageType, UserControlEvent, decodeCommand, encodeCommand, parseUserControl, setChunkSize, userControl, acknowledgement } from '../../codecs/rtmp/messages.js';
 
 export interface RtmpClientOptions {
@@ -14,9 +17,16 @@ export interface RtmpClientOptions {
   chunkSize?: number;
   /** ms to wait for each step before failing (default 10000) */
   timeoutMs?: number;
+  /**
+   * rtmps:// only: accept any certificate (self-signed, expired, another host's), as SRS Stack's forwards
+   * do. Off by default: the server's certificate is verified against the system's CAs.
+   */
+  insecureSkipTlsVerify?: boolean;
 }
 
-interface ParsedRtmpUrl {
+export interface ParsedRtmpUrl {
+  /** rtmps:// */
+  tls: boolean;
   host: string;
   port: number;
   app: string;
@@ -25,17 +35,24 @@ interface ParsedRtmpUrl {
 }
 
 export function parseRtmpTarget(url: string): ParsedRtmpUrl {
-  const m = /^rtmp:\/\/([^/:]+)(?::(\d+))?\/(.+)\/([^/]+)$/.exec(url);
-  if (!m) throw new Error(`invalid RTMP URL ${url}: expected rtmp://host[:port]/app/stream`);
-  const host = m[1]!;
-  const port = m[2] ? Number(m[2]) : 1935;
-  const app = m[3]!;
-  return { host, port, app, stream: m[4]!, tcUrl: `rtmp://${host}:${port}/${app}` };
+  const m = /^(rtmps?):\/\/([^/:]+)(?::(\d+))?\/(.+)\/([^/]+)$/.exec(url);
+  if (!m) throw new Error(`invalid RTMP URL ${url}: expected rtmp://host[:port]/app/stream or rtmps://host[:port]/app/stream`);
+  const tls = m[1] === 'rtmps';
+  const host = m[2]!;
+  const port = m[3] ? Number(m[3]) : tls ? 443 : 1935;
+  if (port < 1 || port > 65535) throw new Error(`invalid RTMP URL ${url}: port ${port} is out of range`);
+  const app = m[4]!;
+  return { tls, host, port, app, stream: m[5]!, tcUrl: `${m[1]}://${host}:${port}/${app}` };
 }
 
 export class RtmpClient {
   readonly frame = new TypedEvent<[Frame]>();
+  /** the connection closed; the error that closed it, if any */
   readonly closed = new TypedEvent<[Error | null]>();
+  /** every onStatus (code, description), also after publish/play started (e.g. NetStream.Play.Stop) */
+  readonly status = new TypedEvent<[string, string]>();
+  /** media messages -> frames; its counters say how many frames came and how many messages were skipped */
+  readonly ingest = new RtmpIngest((f) => this.frame.emit(f));
   /** onStatus codes received, in order */
   readonly statuses: string[] = [];
   private socket: Socket | null = null;
@@ -62,8 +79,10 @@ export class RtmpClient {
     const t = parseRtmpTarget(url);
     const timeout = this.opts.timeoutMs ?? 10000;
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect(t.port, t.host, () => resolve(s));
-      s.once('error', reject);
+      const s = t.tls
+        ? tlsConnect({ port: t.port, host: t.host, servername: /^[\d.]+$|:/.test(t.host) ? undefined : t.host, rejectUnauthorized: !this.opts.insecureSkipTlsVerify }, () => resolve(s))
+        : connect(t.port, t.host, () => resolve(s));
+      s.once('error', (e: Error) => reject(new Error(`RTMP connect to ${t.tls ? 'rtmps' : 'rtmp'}://${t.host}:${t.port} failed: ${e.message}`)));
       s.setTimeout(timeout, () => s.destroy(new Error(`RTMP connect to ${t.host}:${t.port} timed out`)));
     });
     socket.setNoDelay(true);
@@ -90,8 +109,11 @@ export class RtmpClient {
       socket.write(hs.start());
     });
     socket.setTimeout(0);
-    socket.on('error', () => {});
-    socket.on('close', () => this.closed.emit(null));
+    let lastError: Error | null = null;
+    socket.on('error', (e) => {
+      lastError = e;
+    });
+    socket.on('close', () => this.closed.emit(lastError));
     const chunk = this.opts.chunkSize ?? 60000;
     socket.write(setChunkSize(chunk));
     this.enc.chunkSize = chunk;
@@ -227,22 +249,19 @@ export class RtmpClient {
           const info = (c.args[0] ?? {}) as { code?: string; description?: string };
           const code = String(info.code ?? '');
           this.statuses.push(code);
-          this.statusWaiter?.(code, String(info.description ?? ''));
+          const description = String(info.description ?? '');
+          this.statusWaiter?.(code, description);
+          this.status.emit(code, description);
         }
         return;
       }
       case MessageType.Audio:
       case MessageType.Video:
-      case MessageType.DataAmf0: {
-        const t = m.type === MessageType.Audio ? FlvTagType.Audio : m.type === MessageType.Video ? FlvTagType.Video : FlvTagType.Script;
-        try {
-          const f = flvBodyToFrame(t, m.timestamp, m.payload);
-          if (f) this.frame.emit(f);
-        } catch {
-          /* a frame we cannot read is skipped */
-        }
+      case MessageType.DataAmf0:
+      case MessageType.DataAmf3:
+      case MessageType.Aggregate:
+        this.ingest.push(m);
         return;
-      }
       default:
         return;
     }

@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import type { Frame } from '../../core/frame.js';
 import { randomId } from '../../core/ids.js';
 import { encodeAmf0, type Amf0Object, type Amf0Value } from '../../codecs/amf0.js';
-import { flvBodyToFrame, FlvTagType } from '../../codecs/flv.js';
 import { HandshakeServer } from '../../codecs/rtmp/handshake.js';
 import { ChunkDecoder, ChunkEncoder, type RtmpMessage } from '../../codecs/rtmp/chunk.js';
 import {
@@ -17,7 +16,6 @@ import {
   parseUserControl,
   setChunkSize,
   setPeerBandwidth,
-  splitAggregate,
   userControl,
   windowAckSize,
 } from '../../codecs/rtmp/messages.js';
@@ -28,6 +26,7 @@ import type { Viewer } from '../../hub/channel.js';
 import { parseRtmpUrl, streamPath, type StreamUrl } from '../../hub/stream-url.js';
 import type { MediaHooks, SessionInfo } from '../ports.js';
 import { PLAY_CHUNK_SIZE, PLAY_STREAM_ID, rtmpFormat } from './rtmp-format.js';
+import { RtmpIngest } from './ingest.js';
 
 const WINDOW_ACK_SIZE = 2_500_000;
 const CONTROL_CSID = 3;
@@ -61,6 +60,8 @@ export class RtmpSession implements Client {
   private readonly handshake = new HandshakeServer();
   private readonly decoder: ChunkDecoder;
   private readonly enc = new ChunkEncoder();
+  /** RTMP media messages -> Frames into the stream being published */
+  private readonly ingest = new RtmpIngest((f) => this.stream?.publish(f));
   private readonly log: Logger;
   private app = '';
   private tcUrl = '';
@@ -170,7 +171,7 @@ export class RtmpSession implements Client {
         this.onMedia(m);
         return;
       case MessageType.Aggregate:
-        for (const sub of splitAggregate(m)) this.onMedia(sub);
+        this.ingest.split(m, (sub) => this.onMedia(sub));
         return;
       default:
         return;
@@ -186,16 +187,7 @@ export class RtmpSession implements Client {
       return;
     }
     if (this.state !== 'publishing' || !this.stream) return;
-    let body = m.payload;
-    let type: FlvTagType;
-    if (m.type === MessageType.Audio) type = FlvTagType.Audio;
-    else if (m.type === MessageType.Video) type = FlvTagType.Video;
-    else {
-      type = FlvTagType.Script;
-      if (m.type === MessageType.DataAmf3 && body.length > 0 && body[0] === 0) body = body.subarray(1);
-    }
-    const f: Frame | null = flvBodyToFrame(type, m.timestamp, body);
-    if (f) this.stream.publish(f);
+    this.ingest.push(m);
   }
 
   private onCommand(m: RtmpMessage): void {
