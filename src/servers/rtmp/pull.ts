@@ -81,7 +81,7 @@ export class RtmpPull {
       this.client.close();
       throw e;
     }
-    if (this.state === 'closed') {
+    if (this.state !== 'starting') {
       this.client.close();
       throw new Error(`RtmpPull of ${this.url}: ended while starting`);
     }
