@@ -185,8 +185,7 @@ test('RTMPS: pull and push through a TLS terminator with a self-signed certifica
   await pushCase(`rtmps://127.0.0.1:${tlsToNms}/live/NAME`, { insecureSkipTlsVerify: true });
 });
 
-test('RTMPS: our RTMP server behind TLS: push into it and pull back from it', { skip }, async () => {
-  // push nms -> us is not the point; use our own server on both ends through TLS
+test('RTMPS: a pulled stream pushed into our RTMP server through TLS, read back as HTTP-FLV', { skip }, async () => {
   const name = randomName('loop');
   const ff = publish(`rtmp://127.0.0.1:${nmsRtmp}/live/${name}`, { size: '176x144' });
   procs.push(ff);
