@@ -98,6 +98,7 @@ export async function startServer(o: ServerOptions): Promise<ServerUnderTest> {
       HTTP_PORT: String(httpPort),
       RTMP_PORT: String(rtmpPort),
       HTTPS_PORT: String(await freePort()),
+      RTMPS_PORT: '0',
       RTC_PORT: String(await freePort()),
       SRT_PORT: String(await freePort()),
       DATA_DIR: dataDir,

@@ -24,7 +24,7 @@ process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-srt-'));
   const [http, rtmp, srt] = [await freePort(), await freePort(), await freePort()];
-  const env = { ...process.env, HTTP_PORT: String(http), RTMP_PORT: String(rtmp), SRT_PORT: String(srt), RTC_PORT: '0', HTTPS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, SRS_PLATFORM_SECRET: BEARER, LOG_LEVEL: 'warn' };
+  const env = { ...process.env, HTTP_PORT: String(http), RTMP_PORT: String(rtmp), SRT_PORT: String(srt), RTC_PORT: '0', HTTPS_PORT: '0', RTMPS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, SRS_PLATFORM_SECRET: BEARER, LOG_LEVEL: 'warn' };
   const server = spawn('taskset', ['-c', '0', process.execPath, main], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(server);
   for (let i = 0; i < 100; i++) {

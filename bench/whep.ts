@@ -114,7 +114,7 @@ const r2 = (x: number) => Number(x.toFixed(2));
 async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-whep-'));
   const [http, rtmp, srt, rtc] = [await freePort(), await freePort(), await freePort(), await freeUdpPort()];
-  const env = { ...process.env, HTTP_PORT: String(http), RTMP_PORT: String(rtmp), SRT_PORT: String(srt), RTC_PORT: String(rtc), CANDIDATE: '127.0.0.1', HTTPS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, SRS_PLATFORM_SECRET: BEARER, LOG_LEVEL: 'warn' };
+  const env = { ...process.env, HTTP_PORT: String(http), RTMP_PORT: String(rtmp), SRT_PORT: String(srt), RTC_PORT: String(rtc), CANDIDATE: '127.0.0.1', HTTPS_PORT: '0', RTMPS_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, SRS_PLATFORM_SECRET: BEARER, LOG_LEVEL: 'warn' };
   const server = spawn('taskset', ['-c', '0', process.execPath, main], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(server);
   let up = false;

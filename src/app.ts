@@ -25,6 +25,7 @@ export interface App {
   readonly logger: Logger;
   readonly httpPort: number;
   readonly rtmpPort: number;
+  readonly rtmpsPort: number;
   readonly httpsPort: number;
   /** the shared WebRTC UDP port */
   readonly rtcPort: number;
@@ -90,6 +91,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const httpsPort = await listenHttp(https, config.httpsPort, config.host, 'HTTPS_PORT');
   if (cert.selfSigned) logger.info({ httpsPort, certs: `${config.dataDir}/certs` }, 'HTTPS uses a self-signed certificate; put your own key.pem and cert.pem in DATA_DIR/certs to replace it');
   const rtmpPort = await rtmp.listen(config.rtmpPort, config.host);
+  const rtmpsPort = await rtmp.listenTls(config.rtmpsPort, config.host, cert);
   const rtcPort = await rtc.listen(config.rtcPort, config.host);
   let srt: SrtMediaServer | null = null;
   let srtPort = 0;
@@ -100,7 +102,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger.error('SRT is disabled: the native addon is not built; install libsrt-openssl-dev and run npm run build:srt');
   }
   control.setListenPorts({ http: httpPort, rtmp: rtmpPort, srt: srtPort, rtc: rtcPort });
-  logger.info({ version: VERSION, httpPort, rtmpPort, rtcPort, srtPort, dataDir: config.dataDir }, `server ready: console at http://localhost:${httpPort}/ ${consoleFiles.available ? '' : '(not built: run npm start) '}API at http://localhost:${httpPort}/terraform/v1 and /api/v1, publish to rtmp://localhost:${rtmpPort}/live/<stream>?secret=<publish secret> (set a password with POST /terraform/v1/mgmt/init, then read the secret with /terraform/v1/hooks/srs/secret/query; see README)`);
+  logger.info({ version: VERSION, httpPort, rtmpPort, rtmpsPort, rtcPort, srtPort, dataDir: config.dataDir }, `server ready: console at http://localhost:${httpPort}/ ${consoleFiles.available ? '' : '(not built: run npm start) '}API at http://localhost:${httpPort}/terraform/v1 and /api/v1, publish to rtmp://localhost:${rtmpPort}/live/<stream>?secret=<publish secret> (set a password with POST /terraform/v1/mgmt/init, then read the secret with /terraform/v1/hooks/srs/secret/query; see README)`);
 
   let closed = false;
   return {
@@ -109,6 +111,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     httpPort,
     rtmpPort,
+    rtmpsPort,
     httpsPort,
     rtcPort,
     srtPort,

@@ -6,6 +6,8 @@ export interface Config {
   httpPort: number;
   httpsPort: number;
   rtmpPort: number;
+  /** RTMP over TLS (rtmps://), with the HTTPS certificate */
+  rtmpsPort: number;
   rtcPort: number;
   srtPort: number;
   dataDir: string;
@@ -136,6 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
     httpPort: port(env, 'HTTP_PORT', 2022),
     httpsPort: port(env, 'HTTPS_PORT', 2443),
     rtmpPort: port(env, 'RTMP_PORT', 1935),
+    rtmpsPort: port(env, 'RTMPS_PORT', 1936),
     rtcPort: port(env, 'RTC_PORT', 8000),
     srtPort: port(env, 'SRT_PORT', 10080),
     dataDir: resolve(env.DATA_DIR || './data'),

@@ -49,6 +49,7 @@ export async function startServer(env: Record<string, string> = {}, opts: StartO
     RTMP_PORT: '0',
     RTC_PORT: '0',
     HTTPS_PORT: '0',
+    RTMPS_PORT: '0',
     SRT_PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,

@@ -20,7 +20,7 @@ test('a bad environment variable is named with the value it expected', async () 
 
 test('logs connections and publishes as JSON lines, and SIGTERM exits 0', async () => {
   const [http, rtmp] = [await freePort(), await freePort()];
-  const env = { HTTP_PORT: String(http), RTMP_PORT: String(rtmp), RTC_PORT: '0', HTTPS_PORT: '0', SRT_PORT: '0', HOST: '127.0.0.1', DATA_DIR: tempDir(), SRS_PLATFORM_SECRET: TEST_BEARER };
+  const env = { HTTP_PORT: String(http), RTMP_PORT: String(rtmp), RTC_PORT: '0', HTTPS_PORT: '0', RTMPS_PORT: '0', SRT_PORT: '0', HOST: '127.0.0.1', DATA_DIR: tempDir(), SRS_PLATFORM_SECRET: TEST_BEARER };
   const p = run('env', [...serverEnv(env), process.execPath, main]);
   await waitFor(() => p.stdout().toString().includes('server ready'), 15000, 'server ready');
   const name = randomName('proc');
@@ -50,7 +50,7 @@ test('the embedded Redis keeps the password, secrets and hooks across a restart'
   const dataDir = tempDir();
   const start = async () => {
     const http = await freePort();
-    const env = { HTTP_PORT: String(http), RTMP_PORT: String(await freePort()), RTC_PORT: '0', HTTPS_PORT: '0', SRT_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir };
+    const env = { HTTP_PORT: String(http), RTMP_PORT: String(await freePort()), RTC_PORT: '0', HTTPS_PORT: '0', RTMPS_PORT: '0', SRT_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir };
     const p = run('env', [...serverEnv(env), process.execPath, main]);
     await waitFor(() => p.stdout().toString().includes('server ready'), 15000, 'server ready');
     return { p, base: `http://127.0.0.1:${http}/terraform/v1` };

@@ -16,7 +16,7 @@ async function startServer(dataDir: string): Promise<{ p: Proc; http: string; rt
   const env = {
     HTTP_PORT: String(http),
     RTMP_PORT: String(rtmp),
-    RTC_PORT: '0', HTTPS_PORT: '0',
+    RTC_PORT: '0', HTTPS_PORT: '0', RTMPS_PORT: '0',
     SRT_PORT: '0',
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,

@@ -224,3 +224,35 @@ test('RtmpPull and RtmpPush: bad URLs and refused connections say what went wron
   await push.stop();
   assert.equal(stream.sinks.size, 0);
 });
+
+test('RTMPS listener: ffmpeg publishes rtmps:// to our server, RtmpPull and ffprobe play it back over rtmps://', { skip }, async () => {
+  const name = randomName('tls');
+  const port = srv.app.rtmpsPort;
+  assert.ok(port > 0 && port !== srv.app.rtmpPort);
+  const ff = publish(`rtmps://127.0.0.1:${port}/live/${name}?secret=${srv.secret}`, { size: '240x160' });
+  procs.push(ff);
+  let pull: RtmpPull | null = null;
+  try {
+    const stream = await waitFor(() => srv.app.hub.list().find((s) => s.url.stream === name && s.videoHeader && s.audioHeader), 15000, `rtmps publish: ${ff.stderr()}`);
+    assert.equal(stream.publisher?.type, 'fmle-publish');
+    const info = await probe(`rtmps://127.0.0.1:${port}/live/${name}`);
+    assert.match(summarize(info.streams), /aac, h264 240x160/);
+    // our certificate is self-signed: refused unless the caller says to skip verification
+    await assert.rejects(new RtmpPull(`rtmps://127.0.0.1:${port}/live/${name}`, { onFrame: () => {} }).start(), /certificate/i);
+    let frames = 0;
+    pull = new RtmpPull(`rtmps://127.0.0.1:${port}/live/${name}`, { onFrame: () => frames++ }, { insecureSkipTlsVerify: true });
+    await pull.start();
+    await waitFor(() => frames > 20, 15000, 'frames over rtmps');
+    // garbage on the TLS port closes that connection only
+    const g = await new Promise<boolean>((resolve) => {
+      const s = netConnect(port, '127.0.0.1', () => s.write(Buffer.alloc(300, 0x16)));
+      s.on('close', () => resolve(true));
+      s.on('error', () => {});
+    });
+    assert.ok(g);
+    assert.ok(stream.publisher, 'the publisher survived');
+  } finally {
+    await pull?.stop();
+    ff.kill();
+  }
+});

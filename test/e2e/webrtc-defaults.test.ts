@@ -37,6 +37,7 @@ async function startDefaults(): Promise<{ p: Proc; http: number; rtc: number }> 
     HTTP_PORT: String(http),
     RTMP_PORT: String(await freePort()),
     HTTPS_PORT: String(await freePort()),
+    RTMPS_PORT: '0',
     RTC_PORT: '0',
     SRT_PORT: '0',
     DATA_DIR: tempDir('srs-node-defaults-'),

@@ -7,6 +7,7 @@ test('defaults are the documented ports', () => {
   const c = loadConfig({});
   assert.equal(c.httpPort, 2022);
   assert.equal(c.rtmpPort, 1935);
+  assert.equal(c.rtmpsPort, 1936);
   assert.equal(c.rtcPort, 8000);
   assert.equal(c.srtPort, 10080);
   assert.equal(c.httpsPort, 2443);

@@ -1,5 +1,6 @@
-// The RTMP listener (TCP, default port 1935): one RtmpSession per connection.
+// The RTMP listeners (TCP, default port 1935; RTMPS over TLS, default 1936): one RtmpSession per connection.
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Hub } from '../../hub/hub.js';
 import type { MediaHooks } from '../ports.js';
@@ -16,6 +17,7 @@ export interface RtmpServerOptions {
 
 export class RtmpServer {
   private readonly server: Server;
+  private tlsServer: TlsServer | null = null;
   private readonly sessions = new Set<RtmpSession>();
   private readonly sockets = new Set<Socket>();
 
@@ -52,12 +54,32 @@ export class RtmpServer {
     });
   }
 
+  /** Listens for RTMPS (RTMP inside TLS) with this certificate; the sessions are the same as on RTMP. */
+  listenTls(port: number, host: string, cert: { key: string; cert: string }): Promise<number> {
+    const server = createTlsServer({ key: cert.key, cert: cert.cert }, (socket) => this.onConnection(socket));
+    // A client that fails the TLS handshake never becomes a session: log it, nothing else.
+    server.on('tlsClientError', (e) => this.opts.logger.debug({ err: e.message }, 'rtmps handshake failed'));
+    server.on('error', (e) => this.opts.logger.error({ err: e.message }, 'rtmps server error'));
+    this.tlsServer = server;
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error) => reject(new Error(`RTMPS cannot listen on ${host}:${port}: ${e.message}; set RTMPS_PORT to a free port`));
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        const a = server.address();
+        resolve(typeof a === 'object' && a ? a.port : port);
+      });
+    });
+  }
+
   /** Stops accepting and ends every session. */
   close(): Promise<void> {
-    return new Promise((resolve) => {
+    const tls = this.tlsServer;
+    const tlsClosed = tls ? new Promise<void>((resolve) => tls.close(() => resolve())) : Promise.resolve();
+    return new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       for (const s of this.sessions) s.close('server shutdown');
       for (const s of this.sockets) s.destroy();
-    });
+    }).then(() => tlsClosed);
   }
 }
