@@ -3,7 +3,7 @@
 // it there); both again over RTMPS through a TLS terminator with a self-signed certificate.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect as netConnect, type Server as NetServer } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as tlsServer } from 'node:tls';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -253,6 +253,45 @@ test('RTMPS listener: ffmpeg publishes rtmps:// to our server, RtmpPull and ffpr
     assert.ok(stream.publisher, 'the publisher survived');
   } finally {
     await pull?.stop();
+    ff.kill();
+  }
+});
+
+test('RtmpPush: a remote that stops reading makes the push drop to the next keyframe, and it goes on after', { skip }, async () => {
+  const name = randomName('bp');
+  // lossless noise: some MB/s, so that the kernel's socket buffers fill within seconds
+  const ff = run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25,noise=alls=100:allf=t', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'flv', srv.publishUrl(name)]);
+  procs.push(ff);
+  // a proxy to our RTMP port whose remote side we can stop reading
+  let peer: Socket | null = null;
+  const proxyPort = await freePort();
+  const proxy = createNetServer((c) => {
+    peer = c;
+    const up = netConnect(srv.app.rtmpPort, '127.0.0.1');
+    c.pipe(up).pipe(c);
+    c.on('error', () => up.destroy());
+    up.on('error', () => c.destroy());
+    c.on('close', () => up.destroy());
+  });
+  servers.push(proxy);
+  await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
+  let push: RtmpPush | null = null;
+  try {
+    const stream = await waitFor(() => srv.app.hub.list().find((s) => s.url.stream === name && s.videoHeader), 15000, 'our stream');
+    push = new RtmpPush(stream, `rtmp://127.0.0.1:${proxyPort}/live/${name}-bp?secret=${srv.secret}`, { maxQueuedBytes: 64 * 1024 });
+    await push.start();
+    await waitFor(() => push!.frames > 80, 15000, 'frames pushed');
+    peer!.pause();
+    await waitFor(() => push!.drops > 10, 30000, 'drops while the remote does not read');
+    assert.ok(push.running, 'the push is still running');
+    peer!.resume();
+    const after = push.frames;
+    await waitFor(() => push!.frames > after + 50, 30000, 'frames again after the remote reads again');
+    const info = await probe(`${srv.http}/live/${name}-bp.flv`);
+    assert.match(summarize(info.streams), /h264 640x360/);
+  } finally {
+    await push?.stop();
     ff.kill();
   }
 });

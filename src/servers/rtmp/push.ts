@@ -38,6 +38,11 @@ export class RtmpPush implements FrameSink {
     this.maxQueued = opts.maxQueuedBytes ?? 4 * 1024 * 1024;
   }
 
+  /** bytes waiting in the socket */
+  get queued(): number {
+    return this.client.rawSocket?.writableLength ?? 0;
+  }
+
   get running(): boolean {
     return this.state === 'running';
   }
