@@ -64,6 +64,12 @@ export class RtmpClient {
   private statusWaiter: ((code: string, description: string) => void) | null = null;
   private streamId = 0;
   private ackWindow = 0;
+  private closeWatched = false;
+  private markEnded: () => void = () => {};
+  /** resolves once the connection is closed, or failed to open, or close() came before connect() */
+  readonly ended = new Promise<void>((resolve) => {
+    this.markEnded = resolve;
+  });
   private lastAck = 0;
 
   constructor(private readonly opts: RtmpClientOptions = {}) {
@@ -76,6 +82,27 @@ export class RtmpClient {
 
   /** Connects, handshakes and sends `connect`; resolves when the server accepted it. */
   async connect(url: string): Promise<ParsedRtmpUrl> {
+    try {
+      return await this.connectOnce(url);
+    } catch (e) {
+      this.socket?.destroy();
+      if (!this.closeWatched) this.markEnded();
+      throw e;
+    }
+  }
+
+  /** connect() then publish() or play(); on failure the connection is closed (await `ended`). */
+  async open(url: string, mode: 'publish' | 'play'): Promise<void> {
+    const t = await this.connect(url);
+    try {
+      await (mode === 'publish' ? this.publish(t.stream) : this.play(t.stream));
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  private async connectOnce(url: string): Promise<ParsedRtmpUrl> {
     const t = parseRtmpTarget(url);
     const timeout = this.opts.timeoutMs ?? 10000;
     const socket = await new Promise<Socket>((resolve, reject) => {
@@ -113,7 +140,11 @@ export class RtmpClient {
     socket.on('error', (e) => {
       lastError = e;
     });
-    socket.on('close', () => this.closed.emit(lastError));
+    this.closeWatched = true;
+    socket.on('close', () => {
+      this.markEnded();
+      this.closed.emit(lastError);
+    });
     const chunk = this.opts.chunkSize ?? 60000;
     socket.write(setChunkSize(chunk));
     this.enc.chunkSize = chunk;
@@ -210,6 +241,7 @@ export class RtmpClient {
   }
 
   close(): void {
+    if (!this.socket) this.markEnded();
     this.socket?.destroy();
   }
 

@@ -19,7 +19,6 @@ export class RtmpPull {
   private readonly client: RtmpClient;
   private state: 'idle' | 'starting' | 'running' | 'closed' = 'idle';
   private started = false;
-  private socketClosed: Promise<void> = Promise.resolve();
 
   constructor(
     readonly url: string,
@@ -64,21 +63,11 @@ export class RtmpPull {
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`RtmpPull of ${this.url}: start() called twice`);
     this.state = 'starting';
-    let connected = false;
-    let failed = (): void => {};
-    this.socketClosed = new Promise<void>((resolve) => {
-      failed = resolve;
-      this.client.closed.on(() => resolve());
-    });
     this.client.closed.on((e) => this.end(e ? `the connection closed: ${e.message}` : 'the remote closed the connection'));
     try {
-      const t = await this.client.connect(this.url);
-      connected = true;
-      await this.client.play(t.stream);
+      await this.client.open(this.url, 'play');
     } catch (e) {
-      if (!connected) failed();
       this.end(e instanceof Error ? e.message : String(e));
-      this.client.close();
       throw e;
     }
     if (this.state !== 'starting') {
@@ -91,7 +80,7 @@ export class RtmpPull {
   /** Ends the pull and waits for the socket to close. */
   async stop(reason = 'stopped'): Promise<void> {
     this.end(reason);
-    await this.socketClosed;
+    await this.client.ended;
   }
 
   private begin(): void {

@@ -26,7 +26,6 @@ export class RtmpPush implements FrameSink {
   private readonly maxQueued: number;
   private closeReason: string | null = null;
   private streamGone = false;
-  private socketClosed: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly stream: Stream,
@@ -51,21 +50,11 @@ export class RtmpPush implements FrameSink {
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`RtmpPush to ${this.url}: start() called twice`);
     this.state = 'starting';
-    let connected = false;
-    let failed = (): void => {};
-    this.socketClosed = new Promise<void>((resolve) => {
-      failed = resolve;
-      this.client.closed.on(() => resolve());
-    });
     this.client.closed.on((e) => this.end(e ? `the remote closed: ${e.message}` : 'the remote closed the connection'));
     try {
-      const t = await this.client.connect(this.url);
-      connected = true;
-      await this.client.publish(t.stream);
+      await this.client.open(this.url, 'publish');
     } catch (e) {
-      if (!connected) failed();
       this.end(e instanceof Error ? e.message : String(e));
-      this.client.close();
       throw e;
     }
     if (this.state !== 'starting') {
@@ -79,7 +68,7 @@ export class RtmpPush implements FrameSink {
   /** Ends the push and waits for the socket to close. */
   async stop(reason = 'stopped'): Promise<void> {
     this.end(reason);
-    await this.socketClosed;
+    await this.client.ended;
   }
 
   onFrame(f: Frame): void {
