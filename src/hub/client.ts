@@ -1,4 +1,5 @@
 // Clients: every publisher and viewer connection, whatever its protocol, as the APIs list them.
+import { randomId } from '../core/ids.js';
 import type { StreamUrl } from './stream-url.js';
 
 /** SRS's client type names, plus ours for protocols SRS names differently. */
@@ -12,7 +13,11 @@ export type ClientType =
   | 'srt-publish'
   | 'srt-play'
   | 'rtc-publish'
-  | 'rtc-play';
+  | 'rtc-play'
+  // server-side sources (no inbound socket): a pulled stream, a looped file, a transcoder's output
+  | 'pull-publish'
+  | 'file-publish'
+  | 'transcode-publish';
 
 /** What the hub and the APIs know of one connection. Servers keep the counters up to date. */
 export interface Client {
@@ -52,5 +57,27 @@ export class ClientRegistry {
 
   get size(): number {
     return this.byId.size;
+  }
+}
+
+/** A publisher that lives inside the server (a pull, a file loop, a transcoder), listed like any client. */
+export class ServerSideClient implements Client {
+  readonly id = randomId(8);
+  readonly ip = '127.0.0.1';
+  readonly publish = true;
+  readonly createdAt = Date.now();
+  sendBytes = 0;
+  recvBytes = 0;
+
+  /** `onClose` ends the source (a kick from the API lands here). */
+  constructor(
+    readonly type: 'pull-publish' | 'file-publish' | 'transcode-publish',
+    readonly url: StreamUrl,
+    readonly requestUrl: string,
+    private readonly onClose: (reason: string) => void,
+  ) {}
+
+  close(reason: string): void {
+    this.onClose(reason);
   }
 }

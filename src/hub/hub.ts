@@ -1,7 +1,8 @@
 // The stream registry: one Stream per vhost/app/stream, created on first use and removed when it has no
 // publisher, no viewers and no sinks left (after a grace period that lets a republish continue).
 import { TypedEvent } from '../core/event.js';
-import { ClientRegistry } from './client.js';
+import { ClientRegistry, type Client } from './client.js';
+import { Publisher, type PublishBusy } from './publisher.js';
 import { Stream, type StreamOptions } from './stream.js';
 import { streamKey, type StreamUrl } from './stream-url.js';
 
@@ -45,14 +46,23 @@ export class Hub {
     return undefined;
   }
 
-  /** Marks a publish as started and tells listeners; false when the stream already has a publisher. */
-  notifyPublished(s: Stream): void {
+  /**
+   * Takes the stream at `url` for `client`: a Publisher (the hub has emitted `published`; its release()
+   * emits `unpublished`), or PublishBusy naming the current publisher. The only way to start a publish.
+   */
+  claim(url: StreamUrl, client: Client): Publisher | PublishBusy {
+    const s = this.stream(url);
+    if (!s.startPublish(client)) {
+      if (s.publisher) return { busy: true, stream: s, current: s.publisher };
+      throw new Error('stream refused a publish without having a publisher');
+    }
     this.cancelIdle(s);
+    const p = new Publisher(s, client, () => {
+      s.stopPublish(client);
+      this.unpublished.emit(s);
+    });
     this.published.emit(s);
-  }
-
-  notifyUnpublished(s: Stream): void {
-    this.unpublished.emit(s);
+    return p;
   }
 
   private cancelIdle(s: Stream): void {

@@ -90,7 +90,7 @@ export class Stream {
     return this.viewers.size;
   }
 
-  /** Starts a publish session; false if someone already publishes. */
+  /** Starts a publish session; false if someone already publishes. Internal to Hub.claim: sources claim through the hub. */
   startPublish(client: Client): boolean {
     if (this.publisher) return false;
     const republish = this.publishCount > 0;
@@ -106,7 +106,7 @@ export class Stream {
     return true;
   }
 
-  /** Ends the publish session of `client` (no-op for anyone else). */
+  /** Ends the publish session of `client` (no-op for anyone else). Internal to Publisher.release. */
   stopPublish(client: Client): void {
     if (this.publisher !== client) return;
     this.publisher = null;

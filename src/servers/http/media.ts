@@ -14,7 +14,7 @@ import { parseHttpStreamPath, streamKey, streamPath, type StreamUrl } from '../.
 import type { HlsServer } from '../hls/hls.js';
 import { ChunkFramer, HttpStreamSink } from './chunked-sink.js';
 import { flvFormat } from './flv-format.js';
-import { tsFormat } from './ts-format.js';
+import { tsFormat } from '../mpegts/ts-format.js';
 
 export interface HttpMediaOptions {
   hub: Hub;

@@ -25,14 +25,13 @@ import type { Stream } from '../../hub/stream.js';
 import type { Viewer } from '../../hub/channel.js';
 import { parseRtmpUrl, streamPath, type StreamUrl } from '../../hub/stream-url.js';
 import type { MediaHooks, SessionInfo } from '../ports.js';
+import { PublishGate } from '../publish-gate.js';
 import { PLAY_CHUNK_SIZE, PLAY_STREAM_ID, rtmpFormat } from './rtmp-format.js';
 import { RtmpIngest } from './ingest.js';
 
 const WINDOW_ACK_SIZE = 2_500_000;
 const CONTROL_CSID = 3;
 const DEFAULT_IDLE_TIMEOUT_MS = 20000;
-/** media received while a publish is being authorized is held, up to this many bytes */
-const MAX_HELD_BYTES = 4 * 1024 * 1024;
 
 export interface RtmpSessionDeps {
   hub: Hub;
@@ -69,8 +68,7 @@ export class RtmpSession implements Client {
   private viewer: Viewer | null = null;
   private peerAckWindow = 0;
   private lastAcked = 0;
-  private held: RtmpMessage[] = [];
-  private heldBytes = 0;
+  private gate: PublishGate<RtmpMessage> | null = null;
   private registered = false;
 
   constructor(
@@ -180,10 +178,8 @@ export class RtmpSession implements Client {
 
   private onMedia(m: RtmpMessage): void {
     if (this.state === 'authorizing') {
-      if (this.heldBytes + m.payload.length > MAX_HELD_BYTES) return;
       // The payload may be a view into the socket's buffer: copy what we hold.
-      this.held.push({ ...m, payload: Buffer.from(m.payload) });
-      this.heldBytes += m.payload.length;
+      this.gate?.hold({ ...m, payload: Buffer.from(m.payload) }, m.payload.length);
       return;
     }
     if (this.state !== 'publishing' || !this.stream) return;
@@ -276,37 +272,19 @@ export class RtmpSession implements Client {
     this.type = 'fmle-publish';
     this.publish = true;
     this.state = 'authorizing';
-    this.register();
-    let refusal: string | null;
-    try {
-      refusal = await this.deps.hooks.onPublish(this.sessionInfo());
-    } catch (e) {
-      refusal = `publish refused: authorization failed (${(e as Error).message})`;
-    }
+    const gate = new PublishGate<RtmpMessage>(this, 'rtmp', () => this.sessionInfo(), this.deps);
+    this.gate = gate;
+    const out = await gate.open();
     if (this.state !== 'authorizing') return;
-    if (refusal) {
-      this.log.warn({ url: this.urlForLog(), reason: refusal }, 'rtmp publish refused');
-      this.sendStatus('error', 'NetStream.Publish.Rejected', refusal);
-      return this.close('publish refused');
+    if (!out.ok) {
+      this.sendStatus('error', out.why === 'busy' ? 'NetStream.Publish.BadName' : 'NetStream.Publish.Rejected', out.message);
+      return this.close(out.why === 'busy' ? 'stream busy' : 'publish refused');
     }
-    const stream = this.deps.hub.stream(url);
-    if (!stream.startPublish(this)) {
-      const msg = `publish refused: stream ${streamPath(url)} is already being published by client ${stream.publisher?.id}; stop it first or use another stream name`;
-      this.log.warn({ url: this.urlForLog() }, msg);
-      this.sendStatus('error', 'NetStream.Publish.BadName', msg);
-      this.state = 'connected';
-      return this.close('stream busy');
-    }
-    this.stream = stream;
+    this.stream = out.publisher.stream;
     this.state = 'publishing';
-    this.deps.hub.notifyPublished(stream);
     this.write(userControl(UserControlEvent.StreamBegin, PLAY_STREAM_ID));
     this.sendStatus('status', 'NetStream.Publish.Start', `Started publishing stream ${name}.`);
-    this.log.info({ event: 'publish', url: this.urlForLog(), proto: 'rtmp' }, 'publish start');
-    const held = this.held;
-    this.held = [];
-    this.heldBytes = 0;
-    for (const m of held) this.onMedia(m);
+    for (const m of gate.takeHeld()) this.onMedia(m);
   }
 
   private onPlay(tx: number, name: string): void {
@@ -355,15 +333,9 @@ export class RtmpSession implements Client {
   }
 
   private stopPublishing(): void {
-    const s = this.stream;
-    if (!s || !this.publish) return;
     this.stream = null;
-    if (s.publisher === this) {
-      s.stopPublish(this);
-      this.deps.hub.notifyUnpublished(s);
-      this.deps.hooks.onUnpublish(this.sessionInfo());
-      this.log.info({ event: 'unpublish', url: this.urlForLog(), frames: s.frames }, 'publish end');
-    }
+    this.gate?.close();
+    this.gate = null;
   }
 
   private stopPlaying(): void {
@@ -380,8 +352,7 @@ export class RtmpSession implements Client {
     if (this.state === 'closed') return;
     const was = this.state;
     this.state = 'closed';
-    this.held = [];
-    if (was === 'publishing') this.stopPublishing();
+    if (was === 'publishing' || was === 'authorizing') this.stopPublishing();
     if (was === 'playing') this.stopPlaying();
     this.deps.hub.clients.remove(this);
     this.log.info({ event: 'disconnect', reason, recv: this.recvBytes, sent: this.sendBytes }, 'rtmp connection end');

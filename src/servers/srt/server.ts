@@ -3,14 +3,15 @@
 // AccessControl.md ("#!::h=vhost,r=app/stream?query,m=publish|request") or the plain "app/stream?query".
 import type { Logger } from 'pino';
 import { randomId } from '../../core/ids.js';
-import { TsDemuxer } from '../../codecs/mpegts/demux.js';
 import type { Client, ClientType } from '../../hub/client.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Stream } from '../../hub/stream.js';
 import type { ByteSink, Viewer } from '../../hub/channel.js';
 import { DEFAULT_VHOST, isValidName, queryParams, streamPath, type StreamUrl } from '../../hub/stream-url.js';
 import type { MediaHooks, SessionInfo } from '../ports.js';
-import { tsFormat } from '../http/ts-format.js';
+import { PublishGate } from '../publish-gate.js';
+import { TsIngest } from '../mpegts/ts-ingest.js';
+import { tsFormat } from '../mpegts/ts-format.js';
 import { SrtServer, type SrtConnection } from '../../../native/srt/index.js';
 import { srtBufferPlan } from './buffers.js';
 
@@ -102,6 +103,7 @@ class SrtSession implements Client {
   readonly requestUrl: string;
   private stream: Stream | null = null;
   private viewer: Viewer | null = null;
+  private gate: PublishGate | null = null;
   private closed = false;
   private readonly log: Logger;
 
@@ -135,49 +137,29 @@ class SrtSession implements Client {
   }
 
   async start(): Promise<void> {
-    const { hub, hooks } = this.deps;
-    hub.clients.add(this);
     this.log.info({ event: 'connect', proto: 'srt', url: this.urlForLog, streamid: this.conn.streamId, publish: this.publish }, 'srt connection');
-    if (!this.publish) return this.startPlay();
-    // Hold what arrives while the publish is being authorized (bounded).
-    const held: Buffer[] = [];
-    let heldBytes = 0;
+    if (!this.publish) {
+      this.deps.hub.clients.add(this);
+      return this.startPlay();
+    }
+    // Hold what arrives while the publish is being authorized (bounded, in the gate).
+    const gate = new PublishGate(this, 'srt', () => this.info(), this.deps);
+    this.gate = gate;
     const hold = (d: Buffer) => {
       this.recvBytes += d.length;
-      if (heldBytes < 4 * 1024 * 1024) {
-        held.push(d);
-        heldBytes += d.length;
-      }
+      gate.hold(d, d.length);
     };
     this.conn.on('data', hold);
-    let refusal: string | null;
-    try {
-      refusal = await hooks.onPublish(this.info());
-    } catch (e) {
-      refusal = `publish refused: authorization failed (${(e as Error).message})`;
-    }
+    const out = await gate.open();
     this.conn.off('data', hold);
     if (this.closed) return;
-    if (refusal) {
-      this.log.warn({ url: this.urlForLog, reason: refusal }, 'srt publish refused');
-      return this.close('publish refused');
-    }
-    const stream = hub.stream(this.url);
-    if (!stream.startPublish(this)) {
-      this.log.warn({ url: this.urlForLog }, `srt publish refused: stream ${streamPath(this.url)} is already being published by client ${stream.publisher?.id}`);
-      return this.close('stream busy');
-    }
-    this.stream = stream;
-    hub.notifyPublished(stream);
-    this.log.info({ event: 'publish', url: this.urlForLog, proto: 'srt' }, 'publish start');
-    const demux = new TsDemuxer({
-      onFrame: (f) => stream.publish(f),
-      onError: (e) => this.log.debug({ err: e.message }, 'srt ts demux error'),
-    });
-    for (const d of held) demux.push(d);
+    if (!out.ok) return this.close(out.why === 'busy' ? 'stream busy' : 'publish refused');
+    this.stream = out.publisher.stream;
+    const ingest = new TsIngest(out.publisher, this.log);
+    for (const d of gate.takeHeld()) ingest.push(d);
     this.conn.on('data', (d) => {
       this.recvBytes += d.length;
-      demux.push(d);
+      ingest.push(d);
     });
   }
 
@@ -201,15 +183,11 @@ class SrtSession implements Client {
   private cleanup(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    const { hub, hooks } = this.deps;
+    const { hub } = this.deps;
     const s = this.stream;
     this.stream = null;
-    if (s && this.publish && s.publisher === this) {
-      s.stopPublish(this);
-      hub.notifyUnpublished(s);
-      hooks.onUnpublish(this.info());
-      this.log.info({ event: 'unpublish', url: this.urlForLog, frames: s.frames }, 'publish end');
-    }
+    this.gate?.close();
+    this.gate = null;
     if (s && this.viewer) {
       s.removeViewer(this.viewer);
       this.log.info({ event: 'stop', url: this.urlForLog, drops: this.viewer.drops }, 'play end');

@@ -121,6 +121,11 @@ async function serve(
   res: ServerResponse,
 ): Promise<void> {
   const q = u.searchParams;
+  // The request going away (before we answered) aborts this signal: a publish being authorized is cancelled.
+  const gone = new AbortController();
+  res.on('close', () => {
+    if (!res.writableEnded) gone.abort();
+  });
   if (route === 'whip' || route === 'whep') {
     if (method === 'DELETE') {
       const id = q.get('session') ?? '';
@@ -143,6 +148,7 @@ async function serve(
       ip: clientIp(req),
       offer,
       candidateIps: await candidatesFor(req, q.get('eip'), server.opts.candidate, server.mux.address.address),
+      signal: gone.signal,
     };
     const { session, answer } = route === 'whip' ? await server.publish(r) : await server.play(r);
     const location = `/rtc/v1/${route}/?action=delete&app=${encodeURIComponent(url.app)}&stream=${encodeURIComponent(url.stream)}&session=${session.id}`;
@@ -168,6 +174,7 @@ async function serve(
     ip: typeof body.clientip === 'string' && body.clientip ? body.clientip : clientIp(req),
     offer: body.sdp,
     candidateIps: await candidatesFor(req, eip, server.opts.candidate, server.mux.address.address),
+    signal: gone.signal,
   };
   const { session, answer } = route === 'publish' ? await server.publish(r) : await server.play(r);
   send(

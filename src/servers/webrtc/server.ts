@@ -7,12 +7,13 @@ import type { Hub } from '../../hub/hub.js';
 import type { Stream } from '../../hub/stream.js';
 import { streamKey, streamPath, type StreamUrl } from '../../hub/stream-url.js';
 import type { MediaHooks } from '../ports.js';
+import { PublishGate } from '../publish-gate.js';
 import { VideoCodec } from '../../core/frame.js';
 import { parseAvcDecoderConfig } from '../../codecs/h264.js';
 import { RtcUdpMux, type RtcUdpMuxStats } from './udp-mux.js';
 import { RtcError, prepareOffer } from './peer.js';
-import { WhipSession } from './publisher.js';
-import { WhepSession } from './player.js';
+import { WhipSession } from './whip-session.js';
+import { WhepSession } from './whep-session.js';
 import { RtpStreamSource } from './rtp-source.js';
 import type { RtcSession, SessionContext } from './session.js';
 import { handleRtcHttp } from './http-api.js';
@@ -39,6 +40,8 @@ export interface RtcSessionRequest {
   offer: string;
   /** the answer's host candidates, most preferred first */
   candidateIps: readonly string[];
+  /** aborted when the HTTP request goes away (a WHIP publish being authorized is then cancelled) */
+  signal?: AbortSignal;
 }
 
 export interface RtcSessionAnswer {
@@ -99,7 +102,7 @@ export class WebRtcServer {
     };
   }
 
-  /** WHIP: authorize like RTMP, take the stream, answer. */
+  /** WHIP: authorize like RTMP (through the publish gate), answer, take the stream. */
   async publish(r: RtcSessionRequest): Promise<RtcSessionAnswer> {
     const { hub, hooks } = this.opts;
     const prepared = prepareOffer(r.offer, 'publish');
@@ -110,36 +113,30 @@ export class WebRtcServer {
       ffmpegPath: this.opts.ffmpegPath,
       pliIntervalMs: this.opts.pliIntervalMs ?? 2000,
     });
-    let refusal: string | null;
+    const gate = new PublishGate<never>(session, 'whip', () => session.sessionInfo(), { hub, hooks, logger: this.log });
+    session.gate = gate;
+    const onAbort = () => session.close('request aborted');
+    r.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      refusal = await hooks.onPublish(session.sessionInfo());
-    } catch (e) {
-      refusal = `publish refused: authorization failed (${(e as Error).message})`;
+      if (r.signal?.aborted) onAbort();
+      const refused = await gate.authorize();
+      const early = refused ?? gate.busy();
+      if (early && !early.ok) {
+        session.close(early.why === 'busy' ? 'stream busy' : early.why === 'refused' ? 'publish refused' : 'request aborted');
+        throw new RtcError(early.why === 'busy' ? 409 : early.why === 'refused' ? 403 : 499, early.message);
+      }
+      const answer = await this.negotiate(session, prepared.sdp, r.candidateIps);
+      const out = gate.claim();
+      if (!out.ok) {
+        session.close(out.why === 'busy' ? 'stream busy' : 'request aborted');
+        throw new RtcError(out.why === 'busy' ? 409 : 499, out.message);
+      }
+      session.begin(out.publisher);
+      this.publishers.set(out.publisher.stream.key, session);
+      return { session, answer };
+    } finally {
+      r.signal?.removeEventListener('abort', onAbort);
     }
-    if (refusal) {
-      session.log.warn({ url: session.urlForLog(), reason: refusal }, 'whip publish refused');
-      session.close('publish refused');
-      throw new RtcError(403, refusal);
-    }
-    const busy = (s: Stream) =>
-      new RtcError(409, `stream ${streamPath(r.url)} is already being published (client ${s.publisher?.id}); stop that publisher first or use another stream name`);
-    const existing = hub.get(r.url);
-    if (existing?.active) {
-      session.close('stream busy');
-      throw busy(existing);
-    }
-    const answer = await this.negotiate(session, prepared.sdp, r.candidateIps);
-    const stream = hub.stream(r.url);
-    if (!stream.startPublish(session)) {
-      session.close('stream busy');
-      throw busy(stream);
-    }
-    session.begin(stream);
-    this.publishers.set(stream.key, session);
-    hub.clients.add(session);
-    hub.notifyPublished(stream);
-    session.log.info({ event: 'publish', url: session.urlForLog(), proto: 'whip' }, 'whip publish start');
-    return { session, answer };
   }
 
   /** Registers the session and answers the offer; a session whose negotiation fails is closed. */

@@ -207,18 +207,10 @@ export function fakeClient(hub: Hub, url: StreamUrl, type: ClientType, publish: 
     close(reason: string) {
       c.closedWith = reason;
       hub.clients.remove(c);
-      const s = hub.get(url);
-      if (s && publish) {
-        s.stopPublish(c);
-        hub.notifyUnpublished(s);
-      }
+      if (claimed && !claimed.busy) claimed.release();
     },
   };
   hub.clients.add(c);
-  if (publish) {
-    const s = hub.stream(url);
-    s.startPublish(c);
-    hub.notifyPublished(s);
-  }
+  const claimed = publish ? hub.claim(url, c) : null;
   return c;
 }

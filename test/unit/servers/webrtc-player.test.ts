@@ -23,7 +23,7 @@ import { FlvDemuxer } from '../../../src/codecs/flv.js';
 import type { Frame } from '../../../src/core/frame.js';
 import type { Stream } from '../../../src/hub/stream.js';
 import { RtpStreamSource, VIDEO_HISTORY, type RtpViewer, type VideoUnit } from '../../../src/servers/webrtc/rtp-source.js';
-import { WhepSession } from '../../../src/servers/webrtc/player.js';
+import { WhepSession } from '../../../src/servers/webrtc/whep-session.js';
 import { RtcUdpMux } from '../../../src/servers/webrtc/udp-mux.js';
 import { prepareOffer } from '../../../src/servers/webrtc/peer.js';
 

@@ -8,9 +8,11 @@ import { NalUnitType, annexBToAvcc, buildAvcDecoderConfig } from '../../codecs/h
 import { H264Depacketizer, type H264AccessUnit } from '../../codecs/rtp/h264-depacketizer.js';
 import { TimestampUnwrapper } from '../../codecs/rtp/rtp-packet.js';
 import type { Hub } from '../../hub/hub.js';
+import type { Publisher } from '../../hub/publisher.js';
 import type { Stream } from '../../hub/stream.js';
 import type { StreamUrl } from '../../hub/stream-url.js';
 import type { MediaHooks, SessionInfo } from '../ports.js';
+import type { PublishGate } from '../publish-gate.js';
 import { OpusToAacTranscoder } from './audio-transcoder.js';
 import { RtcSession, type SessionContext } from './session.js';
 
@@ -47,6 +49,9 @@ export class WhipSession extends RtcSession {
   readonly type = 'rtc-publish' as const;
   readonly publish = true;
   stream: Stream | null = null;
+  /** the publish gate the server opened for this session; closing the session closes it */
+  gate: PublishGate<never> | null = null;
+  private publisher: Publisher | null = null;
   /** PLIs sent, for stats and tests */
   pliCount = 0;
   readonly depacketizer: H264Depacketizer;
@@ -88,8 +93,9 @@ export class WhipSession extends RtcSession {
   }
 
   /** The stream is ours: media flows into it from now on. */
-  begin(stream: Stream): void {
-    this.stream = stream;
+  begin(publisher: Publisher): void {
+    this.publisher = publisher;
+    this.stream = publisher.stream;
   }
 
   protected onConnected(): void {
@@ -113,7 +119,7 @@ export class WhipSession extends RtcSession {
   }
 
   private onAccessUnit(au: H264AccessUnit): void {
-    const stream = this.stream;
+    const stream = this.publisher;
     if (!stream) return;
     let sps: Buffer | null = null;
     let pps: Buffer | null = null;
@@ -172,7 +178,7 @@ export class WhipSession extends RtcSession {
   }
 
   private onAac(f: Frame): void {
-    const stream = this.stream;
+    const stream = this.publisher;
     if (!stream || this.closed || f.codec !== AudioCodec.AAC) return;
     if (f.header) {
       if (this.audioHeader && this.audioHeader.equals(f.data)) return; // the same config from a restarted FFmpeg
@@ -204,13 +210,9 @@ export class WhipSession extends RtcSession {
   protected onClose(): void {
     if (this.transcoder) this.pctx.track(this.transcoder.stop());
     this.transcoder = null;
-    const s = this.stream;
     this.stream = null;
-    if (s && s.publisher === this) {
-      s.stopPublish(this);
-      this.pctx.hub.notifyUnpublished(s);
-      this.pctx.hooks.onUnpublish(this.sessionInfo());
-      this.log.info({ event: 'unpublish', url: this.urlForLog(), frames: s.frames, plis: this.pliCount, ...this.depacketizer.stats }, 'whip publish end');
-    }
+    this.publisher = null;
+    this.gate?.close({ plis: this.pliCount, ...this.depacketizer.stats });
+    this.gate = null;
   }
 }
