@@ -12,6 +12,7 @@ import { generate } from 'selfsigned';
 import type { Frame } from '../../src/core/frame.js';
 import type { Client } from '../../src/hub/client.js';
 import type { Hub } from '../../src/hub/hub.js';
+import type { Publisher } from '../../src/hub/publisher.js';
 import { parseRtmpUrl } from '../../src/hub/stream-url.js';
 import { RtmpPull } from '../../src/servers/rtmp/pull.js';
 import { RtmpPush } from '../../src/servers/rtmp/push.js';
@@ -88,7 +89,7 @@ after(async () => {
   cleanupAll();
 });
 
-/** What the publish of a server-side source does today (the publish gate will replace it at merge). */
+/** The publish of a server-side source: a claim on the hub (a PublishGate adds hooks and the client list). */
 function publishInto(hub: Hub, path: string, pull: (handlers: { onStart(): void; onFrame(f: Frame): void; onEnd(): void }) => RtmpPull) {
   const url = parseRtmpUrl(`rtmp://127.0.0.1/${path.split('/')[0]}`, path.split('/')[0]!, path.split('/')[1]!)!;
   const stream = hub.stream(url);
@@ -96,20 +97,18 @@ function publishInto(hub: Hub, path: string, pull: (handlers: { onStart(): void;
     id: randomName('pull'), ip: '127.0.0.1', type: 'fmle-publish', url, requestUrl: `rtmp://127.0.0.1/${path}`, publish: true, createdAt: Date.now(),
     sendBytes: 0, recvBytes: 0, close: () => void p.stop('kicked'),
   };
-  let on = false;
+  let on: Publisher | null = null;
   const p = pull({
     onStart: () => {
-      on = stream.startPublish(client);
-      if (on) hub.notifyPublished(stream);
+      const got = hub.claim(url, client);
+      on = got.busy ? null : got;
     },
     onFrame: (f) => {
-      if (on) stream.publish(f);
+      on?.publish(f);
     },
     onEnd: () => {
-      if (!on) return;
-      on = false;
-      stream.stopPublish(client);
-      hub.notifyUnpublished(stream);
+      on?.release();
+      on = null;
     },
   });
   return { pull: p, stream };
