@@ -64,15 +64,21 @@ function session(task: RecordTask, list: Frame[]): Stream {
 
 test('a republish on a new stream object within the window continues the file with a continuous timeline', async () => {
   const list = frames();
-  const d = deps(200);
+  const d = deps(1000);
   const task = new RecordTask(d, url, 'none');
   const one = list.filter((f) => !f.header && f.type !== 'script');
   const span = (one[one.length - 1]!.dts - one[0]!.dts) / 1000;
   session(task, list);
   assert.equal(task.artifact.state, 'waiting');
-  // What is written while paused is readable: the fragments so far have a duration.
-  const partial = await probeFragmented(task.paths.fragments);
-  assert.ok(partial.durationMs > 0, `fragments so far: ${JSON.stringify(partial)}`);
+  // What is written while paused is readable (the writes land off the media path, so give them a moment):
+  // the fragments so far have a duration.
+  let partial: Awaited<ReturnType<typeof probeFragmented>> | Error = new Error('not probed');
+  for (const until = Date.now() + 500; Date.now() < until; await new Promise((r) => setTimeout(r, 10))) {
+    partial = await probeFragmented(task.paths.fragments).catch((e: Error) => e);
+    if (!(partial instanceof Error) && partial.durationMs > 0) break;
+  }
+  assert.ok(!(partial instanceof Error) && partial.durationMs > 0, `fragments so far: ${String(partial)}`);
+  assert.equal(task.artifact.state, 'waiting', 'probed while paused');
   session(task, list);
   const done = await d.done;
   assert.equal(done, task);
