@@ -218,6 +218,15 @@ describe('recording', { concurrency: true }, () => {
       const after = (await server.files()).filter((x) => x.stream === name);
       assert.equal(after.filter((x) => x.uuid === f.uuid && x.state === 'done').length, 1);
       assert.equal(after.filter((x) => x.uuid !== f.uuid && x.state === 'recording').length, 1, JSON.stringify(after));
+      // Both files play: the ended one now, the new one once the stream stops.
+      const endedInfo = await probe(f.url);
+      assert.ok(Number(endedInfo.format?.duration) > 0, `ffprobe of the ended file: ${JSON.stringify(endedInfo.format)}`);
+      const second = after.find((x) => x.uuid !== f.uuid)!;
+      p.kill();
+      const secondDone = await waitRecording(server, name, (x) => x.uuid === second.uuid && finished(x), WINDOW_MS + 20000, 'the second file');
+      assert.equal(secondDone.state, 'done', JSON.stringify(secondDone));
+      const secondInfo = await probe(secondDone.url);
+      assert.ok(Number(secondInfo.format?.duration) > 0, `ffprobe of the second file: ${JSON.stringify(secondInfo.format)}`);
       assert.equal((await server.api('/terraform/v1/hooks/record/end', { uuid: f.uuid })).status, 404);
 
       assert.equal((await server.api('/terraform/v1/hooks/record/remove', { uuid: f.uuid })).status, 200);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { FlvDemuxer } from '../../src/codecs/flv.js';
-import { publish, randomName, tempDir, withTimeout, type Proc } from './helpers.js';
+import { probe, publish, randomName, tempDir, withTimeout, type Proc } from './helpers.js';
 import { TestS3, startRecordServer, waitRecording, type RecordServer } from './record-helpers.js';
 
 const procs: Proc[] = [];
@@ -112,6 +112,47 @@ describe('post-processing and failures', { concurrency: true }, () => {
     assert.equal(f.post.state, 'done', JSON.stringify(f));
     assert.equal(f.post.target, join(dir, `${f.uuid}.mp4`));
     const copy = await readFile(join(dir, `${f.uuid}.mp4`));
+    assert.ok(copy.equals(await readFile(join(server.dataDir, 'record', f.uuid, 'index.mp4'))));
+  });
+
+  test('record/apply {all:false} while live finishes the file within a few seconds, and it plays', async () => {
+    const server = await startRecordServer({ RECORD_REPUBLISH_WINDOW_MS: '60000' });
+    servers.push(server);
+    assert.equal((await server.api('/terraform/v1/hooks/record/apply', { all: true })).status, 200);
+    const name = randomName('off');
+    const p = publish(server.publishUrl(name));
+    procs.push(p);
+    try {
+      await waitRecording(server, name, (f) => f.state === 'recording' && f.duration >= 3, 20000);
+      assert.equal((await server.api('/terraform/v1/hooks/record/apply', { all: false })).status, 200);
+      // The window is 60 s: only turning recording off can finish the file this soon.
+      const f = await waitRecording(server, name, (x) => x.state === 'done' || x.state === 'failed', 5000, 'the finished file');
+      assert.equal(f.state, 'done', JSON.stringify(f));
+      const info = await probe(f.url);
+      assert.ok(Number(info.format?.duration) > 0, `ffprobe: ${JSON.stringify(info.format)}`);
+      const later = (await server.files()).filter((x) => x.stream === name);
+      assert.equal(later.length, 1, `no new recording while off: ${JSON.stringify(later)}`);
+    } finally {
+      p.kill();
+    }
+  });
+
+  test('post-cp-file with a relative postCpDir copies under DATA_DIR; a path that escapes is refused', async () => {
+    const server = await startRecordServer({ RECORD_REPUBLISH_WINDOW_MS: '1000' });
+    servers.push(server);
+    for (const escape of ['../../etc', './containers/data/../../etc']) {
+      const r = await server.api('/terraform/v1/hooks/record/post-processing', { postProcess: 'post-cp-file', postCpDir: escape });
+      assert.equal(r.status, 400, `${escape}: ${JSON.stringify(r)}`);
+      assert.ok((r.message ?? '').length > 10, `a message for ${escape}: ${JSON.stringify(r)}`);
+    }
+    const ok = await server.api('/terraform/v1/hooks/record/post-processing', { postProcess: 'post-cp-file', postCpDir: './containers/data/copies' });
+    assert.equal(ok.status, 200, JSON.stringify(ok));
+    assert.equal((await server.api('/terraform/v1/hooks/record/apply', { all: true })).status, 200);
+    const name = randomName('cprel');
+    await publishFor(server.publishUrl(name), 4);
+    const f = await waitRecording(server, name, (x) => x.post.state === 'done' || x.post.state === 'failed', 30000, 'the copy');
+    assert.equal(f.post.state, 'done', JSON.stringify(f));
+    const copy = await readFile(join(server.dataDir, 'copies', `${f.uuid}.mp4`));
     assert.ok(copy.equals(await readFile(join(server.dataDir, 'record', f.uuid, 'index.mp4'))));
   });
 
