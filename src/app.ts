@@ -26,6 +26,8 @@ export interface App {
   readonly httpPort: number;
   readonly rtmpPort: number;
   readonly rtmpsPort: number;
+  /** authorization and callbacks of publishes: what server-side sources (pulls, jobs) publish through */
+  readonly hooks: MediaHooks;
   readonly httpsPort: number;
   /** the shared WebRTC UDP port */
   readonly rtcPort: number;
@@ -112,6 +114,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     httpPort,
     rtmpPort,
     rtmpsPort,
+    hooks,
     httpsPort,
     rtcPort,
     srtPort,

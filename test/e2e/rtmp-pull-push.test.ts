@@ -9,12 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { generate } from 'selfsigned';
-import type { Frame } from '../../src/core/frame.js';
-import type { Client } from '../../src/hub/client.js';
-import type { Hub } from '../../src/hub/hub.js';
-import type { Publisher } from '../../src/hub/publisher.js';
+import type { App } from '../../src/app.js';
 import { parseRtmpUrl } from '../../src/hub/stream-url.js';
+import type { RtmpClientOptions } from '../../src/servers/rtmp/client.js';
 import { RtmpPull } from '../../src/servers/rtmp/pull.js';
+import { RtmpPullSource } from '../../src/servers/rtmp/pull-source.js';
 import { RtmpPush } from '../../src/servers/rtmp/push.js';
 import { requireTool } from '../support.js';
 import { cleanupAll, freePort, probe, publish, randomName, run, sleep, startServer, summarize, tempDir, waitFor, type Proc, type TestServer } from './helpers.js';
@@ -89,29 +88,12 @@ after(async () => {
   cleanupAll();
 });
 
-/** The publish of a server-side source: a claim on the hub (a PublishGate adds hooks and the client list). */
-function publishInto(hub: Hub, path: string, pull: (handlers: { onStart(): void; onFrame(f: Frame): void; onEnd(): void }) => RtmpPull) {
-  const url = parseRtmpUrl(`rtmp://127.0.0.1/${path.split('/')[0]}`, path.split('/')[0]!, path.split('/')[1]!)!;
-  const stream = hub.stream(url);
-  const client: Client = {
-    id: randomName('pull'), ip: '127.0.0.1', type: 'fmle-publish', url, requestUrl: `rtmp://127.0.0.1/${path}`, publish: true, createdAt: Date.now(),
-    sendBytes: 0, recvBytes: 0, close: () => void p.stop('kicked'),
-  };
-  let on: Publisher | null = null;
-  const p = pull({
-    onStart: () => {
-      const got = hub.claim(url, client);
-      on = got.busy ? null : got;
-    },
-    onFrame: (f) => {
-      on?.publish(f);
-    },
-    onEnd: () => {
-      on?.release();
-      on = null;
-    },
-  });
-  return { pull: p, stream };
+/** A pulled stream published here through the publish gate (hooks check the secret; the API lists it). */
+function publishInto(app: App, path: string, source: string, opts: RtmpClientOptions = {}) {
+  const [appName, name] = path.split('/') as [string, string];
+  const url = parseRtmpUrl(`rtmp://127.0.0.1/${appName}`, appName, `${name}?secret=${srv.secret}`)!;
+  const src = new RtmpPullSource(source, url, { hub: app.hub, hooks: app.hooks, logger: app.logger }, opts);
+  return { pull: src.pull, source: src, stream: app.hub.stream(url) };
 }
 
 async function pullCase(remoteUrl: string, opts: { insecureSkipTlsVerify?: boolean }): Promise<void> {
@@ -123,7 +105,7 @@ async function pullCase(remoteUrl: string, opts: { insecureSkipTlsVerify?: boole
   try {
     // nms answers a play of a stream that is not there yet with nothing: wait until ffmpeg publishes.
     await sleep(1500);
-    const r = publishInto(srv.app.hub, `live/${local}`, (h) => new RtmpPull(remoteUrl.replace('NAME', name), h, opts));
+    const r = publishInto(srv.app, `live/${local}`, remoteUrl.replace('NAME', name), opts);
     pull = r.pull;
     await pull.start();
     await waitFor(() => r.stream.videoHeader && r.stream.audioHeader, 15000, 'headers pulled from node-media-server');
@@ -132,10 +114,14 @@ async function pullCase(remoteUrl: string, opts: { insecureSkipTlsVerify?: boole
     assert.ok(info.streams.some((s) => s.codec_name === 'aac'), summarize(info.streams));
     assert.ok(pull.frames > 50, `frames pulled: ${pull.frames}`);
     assert.equal(pull.errors, 0);
+    // The pull went through the publish gate: the API lists it as a server-side source.
+    const clients = (await (await fetch(`${srv.http}/api/v1/clients`, { headers: { Authorization: `Bearer ${srv.bearer}` } })).json()) as { clients: { type: string; name: string; publish: boolean }[] };
+    assert.ok(clients.clients.some((c) => c.type === 'pull-publish' && c.name === local && c.publish), JSON.stringify(clients.clients));
     const ended = new Promise<string>((resolve) => pull!.closed.on(resolve));
     await pull.stop();
     assert.equal(await ended, 'stopped');
     assert.equal(r.stream.publisher, null);
+    assert.ok(!srv.app.hub.clients.list().some((c) => c.type === 'pull-publish' && c.url.stream === local), 'the pull left the client list');
   } finally {
     await pull?.stop();
     ff.kill();
@@ -192,7 +178,7 @@ test('RTMPS: a pulled stream pushed into our RTMP server through TLS, read back 
   let pull: RtmpPull | null = null;
   try {
     await sleep(1500);
-    const r = publishInto(srv.app.hub, `live/${name}-in`, (h) => new RtmpPull(`rtmp://127.0.0.1:${nmsRtmp}/live/${name}`, h));
+    const r = publishInto(srv.app, `live/${name}-in`, `rtmp://127.0.0.1:${nmsRtmp}/live/${name}`);
     pull = r.pull;
     await pull.start();
     await waitFor(() => r.stream.videoHeader && r.stream.audioHeader, 15000, 'pulled headers');
@@ -222,6 +208,23 @@ test('RtmpPull and RtmpPush: bad URLs and refused connections say what went wron
   await assert.rejects(push.start(), /refused|closed/);
   await push.stop();
   assert.equal(stream.sinks.size, 0);
+  // a pull whose target lacks the publish secret is refused by the publish gate: nothing is published or listed
+  const name = randomName('srcx');
+  const ff = publish(srv.publishUrl(name), { size: '160x120' });
+  procs.push(ff);
+  try {
+    await waitFor(() => srv.app.hub.get(parseRtmpUrl('rtmp://127.0.0.1/live', 'live', name)!)?.active, 15000, 'the source publish');
+    const target = parseRtmpUrl('rtmp://127.0.0.1/live', 'live', `${name}-copy?secret=wrong`)!;
+    const src = new RtmpPullSource(`rtmp://127.0.0.1:${srv.app.rtmpPort}/live/${name}`, target, { hub: srv.app.hub, hooks: srv.app.hooks, logger: srv.app.logger });
+    const ended = new Promise<string>((resolve) => src.pull.closed.on(resolve));
+    await src.start();
+    assert.match(await ended, /publish refused.*secret/);
+    assert.match(src.refusal ?? '', /secret/);
+    assert.ok(!srv.app.hub.get(target)?.active, 'a refused pull publishes nothing');
+    assert.ok(!srv.app.hub.clients.list().some((c) => c.type === 'pull-publish' && c.url.stream === `${name}-copy`), 'a refused pull is not listed');
+  } finally {
+    ff.kill();
+  }
 });
 
 test('RTMPS listener: ffmpeg publishes rtmps:// to our server, RtmpPull and ffprobe play it back over rtmps://', { skip }, async () => {
