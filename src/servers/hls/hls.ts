@@ -4,10 +4,10 @@
 import { randomId } from '../../core/ids.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Stream } from '../../hub/stream.js';
-import type { StreamUrl } from '../../hub/stream-url.js';
+import { streamKey, type StreamUrl } from '../../hub/stream-url.js';
 import type { HlsSettings, HlsSettingsPort } from '../ports.js';
 import { HlsSession } from './hls-session.js';
-import { HlsSegmenter, type SegmenterOptions } from './segmenter.js';
+import { HlsSegmenter, parseSegmentName, type HlsSegment, type SegmenterOptions } from './segmenter.js';
 
 export interface HlsOptions {
   /** HLS_FRAGMENT: seconds, overriding the setting's 10 s (2 s with LL) */
@@ -75,6 +75,12 @@ export class HlsServer implements HlsSettingsPort {
 
   get(streamKey: string): HlsSegmenter | undefined {
     return this.byKey.get(streamKey);
+  }
+
+  /** The segment a `.ts` request names (its URL's stream is `<stream>-<seq>`), if it is still held. */
+  findSegment(url: StreamUrl): HlsSegment | undefined {
+    const n = parseSegmentName(url.stream);
+    return n ? this.byKey.get(streamKey({ ...url, stream: n.stream }))?.segment(n.seq) : undefined;
   }
 
   /**

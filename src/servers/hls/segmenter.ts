@@ -6,6 +6,19 @@ import { TsMuxer } from '../../codecs/mpegts/mux.js';
 import { buildMediaPlaylist } from '../../codecs/m3u8.js';
 import type { FrameSink } from '../../hub/stream.js';
 
+/** The one definition of HLS segment names: `<stream>-<seq>.ts`, beside `<stream>.m3u8`. */
+export function segmentName(stream: string, seq: number): string {
+  return `${stream}-${seq}.ts`;
+}
+
+const SEGMENT_RE = /^(.+)-(\d+)$/;
+
+/** The stream and sequence number a segment name (without `.ts`) names, or null. */
+export function parseSegmentName(name: string): { stream: string; seq: number } | null {
+  const m = SEGMENT_RE.exec(name);
+  return m ? { stream: m[1]!, seq: Number(m[2]) } : null;
+}
+
 /** a segment in progress larger than this (no keyframe for far too long) is dropped */
 const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
 
@@ -165,7 +178,7 @@ export class HlsSegmenter implements FrameSink {
       mediaSequence: listed[0]!.seq,
       discontinuitySequence: discSeq,
       segments: listed.map((s) => ({
-        uri: `${this.opts.name}-${s.seq}.ts`,
+        uri: segmentName(this.opts.name, s.seq),
         duration: s.duration,
         discontinuity: s.discontinuity,
       })),

@@ -22,7 +22,6 @@ export interface HttpMediaOptions {
   logger: Logger;
 }
 
-const SEGMENT_RE = /^(.+)-(\d+)$/;
 const HLS_CTX_RE = /^[\w-]{1,64}$/;
 
 function notFound(res: ServerResponse, message: string): void {
@@ -71,9 +70,8 @@ export class HttpMediaHandler {
     const { url, ext } = parsed;
     if (ext === 'm3u8') return this.playlist(req, u, url, res, method === 'HEAD'), true;
     if (ext === 'ts') {
-      const m = SEGMENT_RE.exec(url.stream);
-      if (m) {
-        const seg = this.opts.hls.get(streamKey({ ...url, stream: m[1]! }))?.segment(Number(m[2]));
+      {
+        const seg = this.opts.hls.findSegment(url);
         if (seg) {
           const ctx = u.searchParams.get('hls_ctx');
           const session = ctx ? this.opts.hls.findSession(ctx) : undefined;
