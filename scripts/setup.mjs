@@ -69,7 +69,8 @@ if (missing.length > 0) {
 }
 
 // 3. TypeScript build (incremental: fast when nothing changed).
-function newestSource(dir) {
+/** The newest mtime of the files under dir whose name passes `keep` (default: .ts files). */
+function newestSource(dir, keep = (name) => name.endsWith('.ts')) {
   let newest = 0;
   let names = [];
   try {
@@ -79,14 +80,14 @@ function newestSource(dir) {
   }
   for (const d of names) {
     const p = join(dir, d.name);
-    if (d.isDirectory()) newest = Math.max(newest, newestSource(p));
-    else if (d.name.endsWith('.ts')) newest = Math.max(newest, mtime(p));
+    if (d.isDirectory()) newest = Math.max(newest, newestSource(p, keep));
+    else if (keep(d.name)) newest = Math.max(newest, mtime(p));
   }
   return newest;
 }
 const tsDirs = ['src', 'test', 'bench', 'native/srt'];
 const built = mtime('dist/.tsbuildinfo');
-const src = Math.max(...tsDirs.map(newestSource), mtime('tsconfig.json'));
+const src = Math.max(...tsDirs.map((d) => newestSource(d)), mtime('tsconfig.json'));
 
 // 3a. Compiled files and their sources: dist/<path>.js belongs to <path>.ts (tsconfig's include; not
 // test/fixtures or native/srt/build). A compiled file whose source is gone (deleted or renamed) is removed, so
@@ -154,22 +155,8 @@ if (forWhat !== 'bench' && existsSync(join(root, 'console/package.json'))) {
     log('installing the console\'s npm packages');
     run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: join(root, 'console') });
   }
-  function newestIn(dir) {
-    let newest = 0;
-    let names = [];
-    try {
-      names = readdirSync(join(root, dir), { withFileTypes: true });
-    } catch {
-      return 0;
-    }
-    for (const d of names) {
-      const p = join(dir, d.name);
-      newest = Math.max(newest, d.isDirectory() ? newestIn(p) : mtime(p));
-    }
-    return newest;
-  }
   const consoleSrc = Math.max(
-    newestIn(c('src')),
+    newestSource(c('src'), () => true),
     ...['index.html', 'vite.config.ts', 'package-lock.json', 'tsconfig.json'].map((f) => mtime(c(f))),
   );
   if (mtime(c('dist/index.html')) < consoleSrc) {
