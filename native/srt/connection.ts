@@ -35,6 +35,7 @@ export class SrtConnection extends EventEmitter<SrtConnectionEvents> implements 
   // Received messages dropped because nobody read them.
   droppedMessages = 0;
   private closedFlag = false;
+  private reason: SrtCloseReason | null = null;
   private unread: Buffer[] = [];
   private flushQueued = false;
 
@@ -55,6 +56,11 @@ export class SrtConnection extends EventEmitter<SrtConnectionEvents> implements 
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
       if (event === 'data' && this.unread.length > 0) this.queueFlush();
     });
+  }
+
+  /** why it closed ('local', 'remote', 'shutdown'), or null while open: for code that looks after the event */
+  get closeReason(): SrtCloseReason | null {
+    return this.reason;
   }
 
   get closed(): boolean {
@@ -180,6 +186,7 @@ export class SrtConnection extends EventEmitter<SrtConnectionEvents> implements 
 
   // A microtask, so messages queued before it (same batch) are emitted first.
   private queueClose(reason: SrtCloseReason, detail: string): void {
+    this.reason = reason;
     queueMicrotask(() => {
       this.flush();
       this.unread = [];

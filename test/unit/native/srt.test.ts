@@ -64,7 +64,7 @@ function nextConnection(server: SrtServer): Promise<SrtConnection> {
 }
 
 function closed(connection: SrtConnection): Promise<string> {
-  if (connection.closed) return Promise.resolve('already');
+  if (connection.closed) return Promise.resolve(connection.closeReason ?? 'unknown');
   return new Promise((resolve) => connection.once('close', (reason) => resolve(reason)));
 }
 
