@@ -8,6 +8,7 @@ import { VERSION } from '../../src/version.js';
 import { call, type Reply } from '../unit/control/helpers.js';
 import { publish, randomName, startServer, waitFor, type Proc, type TestServer } from './helpers.js';
 import { clientPeer } from './werift-peer.js';
+import { launchBrowser, pageServer } from './browser.js';
 
 let server: TestServer;
 let ff: Proc;
@@ -109,6 +110,29 @@ test('OPTIONS anywhere: 200, empty body, no auth', async () => {
     assert.equal(r.status, 200, `OPTIONS ${path}`);
     assert.equal(r.text, '', `OPTIONS ${path} has an empty body`);
     assertCommonHeaders(r, `OPTIONS ${path}`);
+  }
+});
+
+test('a page on another origin calls the API with Authorization: Bearer (the preflight names the header)', async () => {
+  const r = await call(server.http, 'OPTIONS', '/api/v1/summaries', {
+    headers: { Origin: 'http://example.com', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization,content-type' },
+  });
+  assert.match(String(r.headers['access-control-allow-headers']), /authorization/);
+  // localhost and 127.0.0.1 are different origins: the page is served from one, the API called on the other.
+  const page = await pageServer({ '/': '<html><body>cross-origin</body></html>' });
+  const browser = await launchBrowser();
+  try {
+    const p = await browser.newPage();
+    await p.goto(page.url.replace('127.0.0.1', 'localhost'));
+    const api = server.http.replace('localhost', '127.0.0.1');
+    const got = await p.evaluate(async ([url, bearer]) => {
+      const res = await fetch(`${url}/api/v1/summaries`, { headers: { Authorization: `Bearer ${bearer}` } });
+      return { status: res.status, code: ((await res.json()) as { code: number }).code };
+    }, [api, server.bearer] as const);
+    assert.deepEqual(got, { status: 200, code: 0 });
+  } finally {
+    await browser.close();
+    page.server.close();
   }
 });
 
