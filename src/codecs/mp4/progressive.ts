@@ -187,7 +187,7 @@ const i32 = (n: number): Int32Array => new Int32Array(n);
 const u8 = (n: number): Uint8Array => new Uint8Array(n);
 
 /** An output track: the samples of every input segment whose track maps to it. */
-interface OutTrack {
+export interface OutTrack {
   handler: string;
   timescale: number;
   width: number;
@@ -210,7 +210,7 @@ interface OutTrack {
   chunkOffset: Column<Float64Array>;
 }
 
-interface Trex {
+export interface Trex {
   sdi: number;
   duration: number;
   size: number;
@@ -218,7 +218,7 @@ interface Trex {
 }
 
 /** An input track of one init segment and where its samples go. */
-interface InTrack {
+export interface InTrack {
   out: OutTrack;
   timescale: number;
   /** input sample description index (1-based) -> output index */
@@ -228,7 +228,7 @@ interface InTrack {
   next: number;
 }
 
-interface Segment {
+export interface Segment {
   tracks: Map<number, InTrack>;
   /** seconds added to this segment's times so that it continues the previous one */
   shift: number | null;
@@ -243,7 +243,7 @@ interface Parsed {
 }
 
 /** One trun's samples, before they are known to be complete. */
-interface Run {
+export interface Run {
   track: InTrack;
   dataStart: number;
   dataLength: number;
@@ -303,7 +303,7 @@ async function parse(src: ByteSource, collect: boolean): Promise<Parsed> {
   return p;
 }
 
-function parseMoov(moov: Buffer, headerSize: number, byKey: Map<string, OutTrack>, all: OutTrack[]): Segment {
+export function parseMoov(moov: Buffer, headerSize: number, byKey: Map<string, OutTrack>, all: OutTrack[]): Segment {
   const segment: Segment = { tracks: new Map(), shift: null };
   const kids = childBoxes(moov, headerSize, moov.length);
   const trexes = new Map<number, Trex>();
@@ -386,7 +386,7 @@ function newOutTrack(handler: string, timescale: number, width: number, height: 
 }
 
 /** The runs of a moof (8.8.4 - 8.8.8), data positions absolute in the file; null if malformed. */
-function parseMoof(moof: Buffer, headerSize: number, moofPos: number, segment: Segment): Run[] | null {
+export function parseMoof(moof: Buffer, headerSize: number, moofPos: number, segment: Segment): Run[] | null {
   try {
     const runs: Run[] = [];
     let prevTrafEnd = moofPos;
@@ -663,7 +663,8 @@ function chunkOffsets(t: OutTrack, co64: boolean, dataStart: number): Box {
 
 // ---- sources and sinks ----
 
-class FileSource implements ByteSource {
+/** A file opened for random reads (close it when done). */
+export class FileSource implements ByteSource {
   private constructor(
     private readonly fh: FileHandle,
     readonly size: number,
@@ -722,7 +723,7 @@ class FileSink implements ByteSink {
   }
 }
 
-class BufferSource implements ByteSource {
+export class BufferSource implements ByteSource {
   readonly size: number;
 
   constructor(private readonly buf: Buffer) {

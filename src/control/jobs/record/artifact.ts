@@ -123,17 +123,24 @@ export interface RecordPaths {
   mp4: string;
   /** the metadata */
   meta: string;
+  /** the fragments' boxes without their media, kept when done so the HLS view can rebuild them from index.mp4 */
+  skeleton: string;
 }
 
 export function recordPaths(recordDir: string, uuid: string): RecordPaths {
   if (!isUuid(uuid)) throw new Error(`not a recording id: ${JSON.stringify(uuid)}`);
   const dir = join(recordDir, uuid);
-  return { dir, fragments: join(dir, 'fragments.mp4'), mp4: join(dir, 'index.mp4'), meta: join(dir, 'task.json') };
+  return { dir, fragments: join(dir, 'fragments.mp4'), mp4: join(dir, 'index.mp4'), meta: join(dir, 'task.json'), skeleton: join(dir, 'fragments.skel') };
 }
 
 /** The SRS Stack URL path of a recording's MP4. */
 export function mp4UrlPath(uuid: string): string {
   return `/terraform/v1/hooks/record/hls/${uuid}/index.mp4`;
+}
+
+/** The SRS Stack URL path of a recording's HLS playlist (fMP4 byte ranges; plays while it records). */
+export function hlsUrlPath(uuid: string): string {
+  return `/terraform/v1/hooks/record/hls/${uuid}/index.m3u8`;
 }
 
 /** Writes task.json atomically (a temporary file renamed over it). */

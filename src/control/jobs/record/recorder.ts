@@ -31,8 +31,10 @@ import {
   type RecordArtifact,
   type RecordFile,
   type RecordPaths,
+  type RecordState,
 } from './artifact.js';
 import { GlobFilter, globError } from './globs.js';
+import { RecordHls, writeSkeleton } from './hls-view.js';
 import { PostProcessor } from './post-process.js';
 import {
   DEFAULT_SETTINGS,
@@ -117,6 +119,8 @@ export class Recorder {
   readonly recordDir: string;
   /** the job kind of recordings: one task per recording, removed from Redis when it is finished */
   readonly kind: JobKind<RecordJobConfig>;
+  /** the HLS view of each recording, in progress or finished */
+  readonly hls: RecordHls;
   private settings: RecordSettings;
   private filter: GlobFilter;
   /** stream key -> the task that records it or waits for its republish */
@@ -162,6 +166,7 @@ export class Recorder {
       finished: (t) => this.onTaskFinished(t),
       convert: (p) => this.convert(p),
     };
+    this.hls = new RecordHls(this.recordDir, (uuid) => this.stateOf(uuid));
     this.kind = {
       name: 'record',
       once: true,
@@ -302,6 +307,7 @@ export class Recorder {
   private async convert(paths: RecordPaths): Promise<ProgressiveResult> {
     return this.limiter.run(async () => {
       const r = await fragmentedToProgressive(paths.fragments, paths.mp4);
+      await writeSkeleton(paths, this.log);
       await unlink(paths.fragments).catch(() => undefined);
       return r;
     });
@@ -495,6 +501,16 @@ export class Recorder {
     return a ? toFile(a, base) : null;
   }
 
+  /** A recording's state, or null when there is no such recording. */
+  private async stateOf(uuid: string): Promise<RecordState | null> {
+    const t = this.tasks.get(uuid);
+    if (t) return t.artifact.state;
+    if (this.removed.has(uuid)) return null;
+    const json = await this.deps.store.hget(Keys.RECORD_M3U8_ARTIFACT, uuid).catch(() => null);
+    const a = json ? parseArtifact(json) : await readMeta(recordPaths(this.recordDir, uuid));
+    return a?.state ?? null;
+  }
+
   /**
    * Ends a live recording now (it is finalized in the background); false when none is live with that uuid. As
    * in SRS Stack, a stream still publishing starts a new recording (a new uuid) with its next frames.
@@ -523,6 +539,7 @@ export class Recorder {
     this.post.cancel(uuid);
     await this.chains.get(uuid);
     await rm(paths.dir, { recursive: true, force: true });
+    this.hls.forget(uuid);
     await this.deps.store.hdel(Keys.RECORD_M3U8_ARTIFACT, uuid);
     this.log.info({ uuid }, 'recording removed');
     return true;

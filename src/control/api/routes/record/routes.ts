@@ -1,11 +1,14 @@
 // Recording (SRS Stack's /terraform/v1/hooks/record/*): query and change the settings (on/off, glob filters,
 // post-processing: none, copy to a directory, or S3 upload), list the recordings with their state, end or
 // remove one, and serve a finished index.mp4 with HTTP Range so a browser can seek. The file URL needs no
-// token (like SRS Stack's, so a <video> can play it): the unguessable uuid is the access key.
+// token (like SRS Stack's, so a <video> can play it): the unguessable uuid is the access key. So does the HLS
+// view (index.m3u8, and SRS Stack's <uuid>.m3u8): fMP4 byte ranges of fragments.mp4, also while it records.
 import { createReadStream } from 'node:fs';
+import type { Context } from 'koa';
 import type { ApiDeps } from '../../deps.js';
 import type { ApiRoutes } from '../../router.js';
 import { badRequest, notFound } from '../../../errors.js';
+import { FRAGMENTS_NAME, rangeStream } from '../../../jobs/record/hls-view.js';
 import { RecordSettingsError } from '../../../jobs/record/recorder.js';
 import { empty } from '../../schema.js';
 import { recordApplyBody, recordEndBody, recordGlobsBody, recordPostProcessingBody, recordRemoveBody } from './schema.js';
@@ -133,6 +136,72 @@ export function registerRecord(r: ApiRoutes, d: ApiDeps): void {
       ctx.type = 'video/mp4';
       ctx.status = range ? 206 : 200;
       if (range) ctx.set('Content-Range', `bytes ${start}-${end}/${file.size}`);
+      ctx.length = end - start + 1;
+    },
+  });
+
+  const playlist = async (uuid: string, uri: string, ctx: Context) => {
+    const p = await d.recorder.hls.playlist(uuid, uri);
+    if ('missing' in p) throw notFound(p.missing);
+    ctx.type = 'application/vnd.apple.mpegurl';
+    ctx.set('Cache-Control', p.live ? 'no-cache' : 'max-age=10');
+    ctx.body = ctx.method === 'HEAD' ? '' : p.text;
+  };
+
+  r.add({
+    path: `${BASE}/hls/:uuid/index.m3u8`,
+    methods: ['GET'],
+    auth: false,
+    schema: empty,
+    envelope: 'raw',
+    summary: 'HLS playlist of a recording, also while it records (fMP4 byte ranges of fragments.mp4; no token: the uuid is the key)',
+    handler: ({ params, ctx }) => playlist(params.uuid ?? '', FRAGMENTS_NAME, ctx),
+  });
+
+  r.add({
+    path: `${BASE}/hls/:name`,
+    methods: ['GET'],
+    auth: false,
+    schema: empty,
+    envelope: 'raw',
+    summary: "SRS Stack's <uuid>.m3u8: the same playlist as <uuid>/index.m3u8",
+    handler({ params, ctx }) {
+      const m = /^(.+)\.m3u8$/.exec(params.name ?? '');
+      if (!m) throw notFound(`no such recording file ${JSON.stringify((params.name ?? '').slice(0, 80))}: the paths are hls/<uuid>.m3u8, hls/<uuid>/index.m3u8 and hls/<uuid>/index.mp4`);
+      return playlist(m[1]!, `${m[1]!}/${FRAGMENTS_NAME}`, ctx);
+    },
+  });
+
+  r.add({
+    path: `${BASE}/hls/:uuid/${FRAGMENTS_NAME}`,
+    methods: ['GET'],
+    auth: false,
+    schema: empty,
+    envelope: 'raw',
+    summary: 'the fragmented MP4 the HLS playlist points into, with HTTP Range (grows while it records)',
+    async handler({ params, ctx }) {
+      const got = await d.recorder.hls.bytes(params.uuid ?? '');
+      if ('missing' in got) throw notFound(got.missing);
+      const size = got.source.size;
+      const range = parseRange(ctx.get('range') || undefined, size);
+      ctx.set('Accept-Ranges', 'bytes');
+      if (range === 'unsatisfiable' || size === 0) {
+        await got.close();
+        ctx.body = '';
+        ctx.status = 416;
+        ctx.set('Content-Range', `bytes */${size}`);
+        return;
+      }
+      const { start, end } = range ?? { start: 0, end: size - 1 };
+      ctx.type = 'video/mp4';
+      ctx.status = range ? 206 : 200;
+      if (range) ctx.set('Content-Range', `bytes ${start}-${end}/${size}`);
+      if (ctx.method === 'HEAD') {
+        await got.close();
+        ctx.body = '';
+      } else {
+        ctx.body = rangeStream(got.source, start, end, got.close);
+      }
       ctx.length = end - start + 1;
     },
   });
