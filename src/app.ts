@@ -79,6 +79,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const consoleFiles = new StaticConsole({ dir: fileURLToPath(new URL('../../console/dist', import.meta.url)) });
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (applyCommonHeaders(req, res, serverName)) return;
+    // The API's own space goes to the API even when a path ends like a media URL (a recording's .m3u8).
+    if ((req.url ?? '').startsWith('/terraform/')) return control.handle(req, res);
     if (!rtc.handle(req, res) && !media.handle(req, res) && !consoleFiles.handle(req, res)) control.handle(req, res);
   };
   const http = createServer(handler);

@@ -11,6 +11,7 @@ import { SignJWT } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freePort, publish, randomName, startServer, waitFor, type Proc, type TestServer } from './helpers.js';
 import { launchBrowser } from './browser.js';
+import { TestS3 } from './record-helpers.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const shots = join(root, '.test-tmp/screenshots');
@@ -213,15 +214,60 @@ test('recording from the page: turn on, publish, the recording appears, ends and
   await waitFor(async () => /recording/i.test(await row.getByTestId('file-state').innerText()), 10000, 'state recording');
   await new Promise((r) => setTimeout(r, 4000));
   await shot(page, 'recording-live-en');
+  // Play while it records: hls.js on the recording's HLS view (once it lists a segment).
+  const m3u8 = `${server.http}/terraform/v1/hooks/record/hls/${uuid}/index.m3u8`;
+  await waitFor(async () => (await (await fetch(m3u8)).text()).includes('#EXTINF:'), 20000, 'a segment in the HLS view');
+  await row.getByTestId('file-play-live').click();
+  await assertPlays(page, 'video-hls', 'the recording in progress');
+  await shot(page, 'recording-play-live-en');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('video-hls').waitFor({ state: 'detached' });
   await row.getByTestId('file-end').click();
   await waitFor(async () => /done/i.test(await row.getByTestId('file-state').innerText()), 20000, 'state done');
   p.kill();
   await row.getByTestId('file-play').click();
   await assertPlays(page, 'video-mp4', 'the recording');
   await shot(page, 'recording-play-en');
+  // The finished one as HLS too.
+  await page.getByTestId('play-as').getByText('HLS').click();
+  await assertPlays(page, 'video-hls', 'the finished recording as HLS');
   await page.keyboard.press('Escape');
   await page.getByTestId('record-on').click({ force: true });
   await waitFor(async () => !(await server.api<{ all: boolean }>('/terraform/v1/hooks/record/query')).data.all, 5000, 'recording off');
+});
+
+test('recording page: "test connection" of the S3 settings shows success, a wrong bucket, an unreachable endpoint', async () => {
+  const s3 = new TestS3('console-bucket');
+  await s3.start();
+  try {
+    await page.goto(`${server.http}/recording`);
+    await page.getByTestId('post').getByText('S3').click();
+    await page.getByLabel('Endpoint').fill(s3.endpoint);
+    await page.getByLabel('Region').fill('us-east-1');
+    await page.getByLabel('Bucket').fill(s3.bucket);
+    await page.getByLabel('Access key').fill(s3.accessKey);
+    await page.getByLabel('Secret key').fill(s3.secretKey);
+    const result = page.getByTestId('s3-check-result');
+    const check = async (kind: string) => {
+      await page.getByTestId('s3-check').click();
+      await waitFor(async () => (await result.count()) > 0 && (await result.getAttribute('data-kind')) === kind, 20000, `the check to answer ${kind}`)
+        .catch(async (e: Error) => { throw new Error(`${e.message}: ${(await result.count()) ? await result.innerText() : 'no result'}`); });
+      return result.innerText();
+    };
+    assert.match(await check('ok'), /The S3 settings work[\s\S]*written and deleted/);
+    await shot(page, 'recording-s3-check-ok-en');
+    await page.getByLabel('Bucket').fill('no-such-bucket');
+    assert.match(await check('no-bucket'), /No such bucket[\s\S]*no-such-bucket/);
+    await shot(page, 'recording-s3-check-bucket-en');
+    await page.getByLabel('Bucket').fill(s3.bucket);
+    await page.getByLabel('Endpoint').fill(`http://127.0.0.1:${await freePort()}`);
+    assert.match(await check('unreachable'), /cannot be reached[\s\S]*cannot reach/);
+    await shot(page, 'recording-s3-check-unreachable-en');
+    // Nothing was saved by testing.
+    assert.equal((await server.api<{ postProcess: string }>('/terraform/v1/hooks/record/query')).data.postProcess, 'none');
+  } finally {
+    await s3.stop();
+  }
 });
 
 test('every page renders in English and Chinese without a missing key, usable at 390 px, with no console errors', async () => {

@@ -93,6 +93,7 @@ export const api = {
   recordFiles: () => stack<T.RecordFile[] | null>(PATHS.recordFiles),
   recordEnd: (uuid: string) => stack<null>(PATHS.recordEnd, { uuid }),
   recordRemove: (uuid: string) => stack<null>(PATHS.recordRemove, { uuid }),
+  recordS3Check: (s3?: T.S3Settings) => stack<T.S3Check>(PATHS.recordS3Check, s3 ? { s3 } : {}),
   summaries: () => srs<T.SrsSummaries>(PATHS.summaries),
   streams: () => srs<{ streams: T.SrsStream[] }>(`${PATHS.streams}?count=100`),
   clients: () => srs<{ clients: T.SrsClient[] }>(`${PATHS.clients}?count=500`),
@@ -103,4 +104,9 @@ export const api = {
 
 export function recordMp4Url(uuid: string): string {
   return PATHS.recordMp4.replace('{uuid}', encodeURIComponent(uuid));
+}
+
+/** The HLS playlist of a recording (plays while it records). */
+export function recordHlsUrl(uuid: string): string {
+  return PATHS.recordHls.replace('{uuid}', encodeURIComponent(uuid));
 }

@@ -34,6 +34,8 @@ export const PATHS = {
   recordEnd: '/terraform/v1/hooks/record/end',
   recordRemove: '/terraform/v1/hooks/record/remove',
   recordMp4: '/terraform/v1/hooks/record/hls/{uuid}/index.mp4',
+  recordHls: '/terraform/v1/hooks/record/hls/{uuid}/index.m3u8',
+  recordS3Check: '/terraform/v1/hooks/record/s3/check',
   srsVersions: '/api/v1/versions',
   summaries: '/api/v1/summaries',
   streams: '/api/v1/streams',

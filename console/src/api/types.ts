@@ -27,6 +27,12 @@ export interface S3Settings {
 export interface RecordSettings {
   all: boolean; home?: string; globs?: string[]; postProcess?: PostProcess; postCpDir?: string; processCpDir?: string; s3?: S3Settings | null;
 }
+export type S3CheckKind = 'ok' | 'credentials' | 'denied' | 'no-bucket' | 'unreachable' | 'timeout' | 'error';
+/** record/s3/check: what a test of the S3 settings found. */
+export interface S3Check {
+  ok: boolean; kind: S3CheckKind; message: string; target: string;
+  steps: { step: string; ok: boolean; ms: number; kind: S3CheckKind; message: string }[];
+}
 export interface RecordPost { kind?: string; state?: string; attempts?: number; target?: string; reason?: string }
 /** An entry of record/files; newer servers may add fields, older ones lack ours: read them defensively. */
 export interface RecordFile {

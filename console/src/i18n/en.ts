@@ -51,6 +51,13 @@ export const en = {
     postState: 'post-processing: {{state}}', download: 'Download', end: 'End', remove: 'Remove',
     confirmRemove: 'Remove this recording and its files?',
     states: { recording: 'recording', waiting: 'waiting for the publisher', finalizing: 'finalizing', done: 'done', failed: 'failed' },
+    play: 'Play', playLive: 'Play (as it records)', liveHint: 'HLS of what is recorded so far; it grows while the recording runs.',
+    playMp4: 'MP4', playHls: 'HLS',
+    s3Check: 'Test connection', s3Checking: 'Testing…', s3CheckHint: 'Writes and deletes a small test object with the settings above (not saved yet).',
+    s3Kinds: {
+      ok: 'The S3 settings work.', credentials: 'Wrong credentials.', denied: 'Permission denied.', 'no-bucket': 'No such bucket.',
+      unreachable: 'The endpoint cannot be reached.', timeout: 'The endpoint did not answer in time.', error: 'The storage answered an error.',
+    },
   },
   callbacks: {
     title: 'HTTP callbacks', enabled: 'Send HTTP callbacks', target: 'Target URL', useSample: 'Use the built-in sample receiver',

@@ -53,6 +53,13 @@ export const zh: Dictionary = {
     postState: '后处理：{{state}}', download: '下载', end: '结束', remove: '删除',
     confirmRemove: '删除这个录制及其文件？',
     states: { recording: '录制中', waiting: '等待推流恢复', finalizing: '生成中', done: '完成', failed: '失败' },
+    play: '播放', playLive: '播放（录制中）', liveHint: '已录制部分的 HLS，录制进行时会不断变长。',
+    playMp4: 'MP4', playHls: 'HLS',
+    s3Check: '测试连接', s3Checking: '测试中…', s3CheckHint: '用上面的设置（尚未保存）写入并删除一个小的测试对象。',
+    s3Kinds: {
+      ok: 'S3 设置可用。', credentials: '密钥错误。', denied: '没有权限。', 'no-bucket': '存储桶不存在。',
+      unreachable: '无法连接服务地址。', timeout: '服务地址没有及时响应。', error: '存储服务返回了错误。',
+    },
   },
   callbacks: {
     title: 'HTTP 回调', enabled: '发送 HTTP 回调', target: '回调地址', useSample: '使用内置的示例接收器',

@@ -1,10 +1,11 @@
 // Recording: on/off, which streams (globs), post-processing (none, copy to a directory, S3), and the list of
-// recordings with their state, refreshed every 3 s: play in the page, download, end, remove.
+// recordings with their state, refreshed every 3 s: play in the page (HLS while it records, MP4 or HLS when
+// done), download, end, remove. The S3 settings have a "test connection" that tries them before saving.
 import { Alert, Badge, Button, Card, Checkbox, Group, Modal, SegmentedControl, Stack, Switch, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, recordMp4Url } from '../api/client';
-import type { PostProcess, RecordFile, RecordSettings, S3Settings } from '../api/types';
+import { api, recordHlsUrl, recordMp4Url } from '../api/client';
+import type { PostProcess, RecordFile, RecordSettings, S3Check, S3Settings } from '../api/types';
 import { VideoPlayer } from '../components/video-player';
 import { bytes, duration } from '../format';
 
@@ -25,6 +26,9 @@ export function RecordingPage() {
   const [files, setFiles] = useState<RecordFile[]>([]);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const [playing, setPlaying] = useState<RecordFile | null>(null);
+  const [playAs, setPlayAs] = useState<'mp4' | 'hls'>('mp4');
+  const [check, setCheck] = useState<S3Check | { failed: string } | null>(null);
+  const [checking, setChecking] = useState(false);
 
   const loadSettings = useCallback(() => {
     api.record().then((r) => {
@@ -54,6 +58,21 @@ export function RecordingPage() {
     } catch (e) {
       setMsg({ ok: false, text: (e as Error).message });
     }
+  };
+  const testS3 = async () => {
+    setChecking(true);
+    setCheck(null);
+    try {
+      setCheck(await api.recordS3Check(s3));
+    } catch (e) {
+      setCheck({ failed: (e as Error).message });
+    } finally {
+      setChecking(false);
+    }
+  };
+  const play = (f: RecordFile) => {
+    setPlayAs(stateOf(f) === 'done' ? 'mp4' : 'hls');
+    setPlaying(f);
   };
   const savePost = () => act(() => api.recordPostProcessing(
     post === 's3' ? { postProcess: post, s3 } : post === 'post-cp-file' ? { postProcess: post, postCpDir: cpDir } : { postProcess: 'none' }));
@@ -88,9 +107,22 @@ export function RecordingPage() {
               <TextInput label={t('recording.s3AccessKey')} value={s3.accessKey} onChange={(e) => setS3({ ...s3, accessKey: e.currentTarget.value })} />
               <TextInput label={t('recording.s3SecretKey')} type="password" value={s3.secretKey} onChange={(e) => setS3({ ...s3, secretKey: e.currentTarget.value })} />
               <Checkbox label={t('recording.s3PathStyle')} checked={s3.pathStyle} onChange={(e) => setS3({ ...s3, pathStyle: e.currentTarget.checked })} />
+              {check && (
+                'failed' in check
+                  ? <Alert color="red" data-testid="s3-check-result" data-ok="false">{check.failed}</Alert>
+                  : <Alert color={check.ok ? 'green' : 'red'} data-testid="s3-check-result" data-ok={String(check.ok)} data-kind={check.kind}
+                      title={i18n.exists(`recording.s3Kinds.${check.kind}`) ? t(`recording.s3Kinds.${check.kind}`) : check.kind}>
+                      <Text size="sm" style={{ overflowWrap: 'anywhere' }}>{check.message}</Text>
+                    </Alert>
+              )}
             </Stack>
           )}
-          <Group><Button size="xs" onClick={() => void savePost()} data-testid="save-post">{t('common.save')}</Button></Group>
+          <Group>
+            <Button size="xs" onClick={() => void savePost()} data-testid="save-post">{t('common.save')}</Button>
+            {post === 's3' && <Button size="xs" variant="light" loading={checking} onClick={() => void testS3()} data-testid="s3-check"
+              title={t('recording.s3CheckHint')}>{checking ? t('recording.s3Checking') : t('recording.s3Check')}</Button>}
+          </Group>
+          {post === 's3' && <Text size="xs" c="dimmed">{t('recording.s3CheckHint')}</Text>}
         </Stack>
       </Card>
 
@@ -122,7 +154,8 @@ export function RecordingPage() {
                       <Table.Td>{f.update ? new Date(f.update).toLocaleString() : ''}</Table.Td>
                       <Table.Td>
                         <Group gap={4} wrap="nowrap">
-                          {st === 'done' && <Button size="xs" variant="light" onClick={() => setPlaying(f)} data-testid="file-play">{t('streaming.play')}</Button>}
+                          {st === 'done' && <Button size="xs" variant="light" onClick={() => play(f)} data-testid="file-play">{t('recording.play')}</Button>}
+                          {(st === 'recording' || st === 'waiting' || st === 'finalizing') && <Button size="xs" variant="light" onClick={() => play(f)} data-testid="file-play-live">{t('recording.playLive')}</Button>}
                           {st === 'done' && <Button size="xs" variant="light" component="a" href={mp4} download={`${f.stream ?? f.uuid}-${f.uuid}.mp4`}>{t('recording.download')}</Button>}
                           {(st === 'recording' || st === 'waiting') && <Button size="xs" variant="light" color="orange" data-testid="file-end" onClick={() => void act(() => api.recordEnd(f.uuid), false)}>{t('recording.end')}</Button>}
                           {st !== 'recording' && st !== 'finalizing' && <Button size="xs" variant="light" color="red" data-testid="file-remove"
@@ -138,7 +171,17 @@ export function RecordingPage() {
         )}
       </Card>
       <Modal opened={!!playing} onClose={() => setPlaying(null)} title={playing ? `${playing.app}/${playing.stream}` : ''} size="lg">
-        {playing && <VideoPlayer type="mp4" url={playing.url || recordMp4Url(playing.uuid)} />}
+        {playing && (
+          <Stack gap="xs">
+            {stateOf(playing) === 'done'
+              ? <SegmentedControl size="xs" value={playAs} onChange={(v) => setPlayAs(v as 'mp4' | 'hls')} data-testid="play-as"
+                  data={[{ value: 'mp4', label: t('recording.playMp4') }, { value: 'hls', label: t('recording.playHls') }]} />
+              : <Text size="xs" c="dimmed">{t('recording.liveHint')}</Text>}
+            {playAs === 'hls'
+              ? <VideoPlayer key={`hls-${playing.uuid}`} type="hls" url={recordHlsUrl(playing.uuid)} />
+              : <VideoPlayer key={`mp4-${playing.uuid}`} type="mp4" url={playing.url || recordMp4Url(playing.uuid)} />}
+          </Stack>
+        )}
       </Modal>
     </Stack>
   );

@@ -35,6 +35,7 @@ import {
 } from './artifact.js';
 import { GlobFilter, globError } from './globs.js';
 import { RecordHls, writeSkeleton } from './hls-view.js';
+import { checkS3, type S3CheckResult } from './s3-check.js';
 import { PostProcessor } from './post-process.js';
 import {
   DEFAULT_SETTINGS,
@@ -478,6 +479,20 @@ export class Recorder {
     }
     await this.update(next);
     this.log.info({ postProcess: next.postProcess, postCpDir: next.postCpDir, bucket: next.s3?.bucket ?? '' }, 'recording post-processing changed');
+  }
+
+  /**
+   * Tries S3 settings (the given ones, else the stored ones; a masked secret means the stored secret) with a
+   * small object. Throws RecordSettingsError when there are none to try.
+   */
+  async checkS3(given?: S3Settings): Promise<S3CheckResult> {
+    const s3 = given ? { ...given } : this.settings.s3 ? { ...this.settings.s3 } : null;
+    if (!s3) throw new RecordSettingsError('no S3 settings to test: send {"s3":{"endpoint","region","bucket","prefix","accessKey","secretKey","pathStyle"}} or save them first');
+    if (s3.secretKey === SECRET_MASK) s3.secretKey = this.settings.s3?.secretKey ?? '';
+    if (s3.accessKey && !s3.secretKey) throw new RecordSettingsError('field "s3.secretKey" is required with "s3.accessKey"');
+    const r = await checkS3(s3);
+    this.log.info({ bucket: s3.bucket, endpoint: s3.endpoint, ok: r.ok, kind: r.kind }, `S3 check: ${r.message}`);
+    return r;
   }
 
   /** Every recording, newest first; live ones with their figures so far. */

@@ -34,7 +34,8 @@ export function s3Target(s: S3Settings, uuid: string): string {
   return `s3://${s.bucket}/${objectKey(s, uuid)}`;
 }
 
-export function createS3Client(s: S3Settings): S3Client {
+/** A client for the settings; `timeouts` (ms) shorten the defaults (a connection check wants a quick answer). */
+export function createS3Client(s: S3Settings, timeouts: { connectionTimeout: number; requestTimeout: number } = { connectionTimeout: 5000, requestTimeout: 120000 }): S3Client {
   return new S3Client({
     region: s.region || 'us-east-1',
     ...(s.endpoint ? { endpoint: s.endpoint } : {}),
@@ -45,7 +46,7 @@ export function createS3Client(s: S3Settings): S3Client {
     // Plain payload checksums only where S3 requires them: many S3-compatible servers reject the newer trailers.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { connectionTimeout: 5000, requestTimeout: 120000 },
+    requestHandler: timeouts,
   });
 }
 

@@ -11,9 +11,28 @@ import { badRequest, notFound } from '../../../errors.js';
 import { FRAGMENTS_NAME, rangeStream } from '../../../jobs/record/hls-view.js';
 import { RecordSettingsError } from '../../../jobs/record/recorder.js';
 import { empty } from '../../schema.js';
-import { recordApplyBody, recordEndBody, recordGlobsBody, recordPostProcessingBody, recordRemoveBody } from './schema.js';
+import { recordApplyBody, recordEndBody, recordGlobsBody, recordPostProcessingBody, recordRemoveBody, recordS3CheckBody } from './schema.js';
 
 const BASE = '/terraform/v1/hooks/record';
+
+const kinds = { type: 'string', enum: ['ok', 'credentials', 'denied', 'no-bucket', 'unreachable', 'timeout', 'error'] };
+const s3CheckResult = {
+  type: 'object',
+  required: ['ok', 'kind', 'message', 'target', 'steps'],
+  properties: {
+    ok: { type: 'boolean' },
+    kind: kinds,
+    message: { type: 'string' },
+    target: { type: 'string', description: 's3://bucket/key of the test object' },
+    steps: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { step: { type: 'string', enum: ['bucket', 'write', 'delete'] }, ok: { type: 'boolean' }, ms: { type: 'number' }, kind: kinds, message: { type: 'string' } },
+      },
+    },
+  },
+};
 
 export type ByteRange = { start: number; end: number };
 
@@ -75,6 +94,22 @@ export function registerRecord(r: ApiRoutes, d: ApiDeps): void {
         throw e instanceof RecordSettingsError ? badRequest(e.message) : e;
       }
       return null;
+    },
+  });
+
+  r.add({
+    path: `${BASE}/s3/check`,
+    methods,
+    auth: true,
+    schema: recordS3CheckBody,
+    summary: 'test S3 settings (given, or the stored ones): writes and deletes a small object; ok, kind and message say what is wrong',
+    response: s3CheckResult,
+    async handler({ body }) {
+      try {
+        return await d.recorder.checkS3(body.s3);
+      } catch (e) {
+        throw e instanceof RecordSettingsError ? badRequest(e.message) : e;
+      }
     },
   });
 

@@ -136,3 +136,6 @@ export function recordPostProcessingBody(dataDir: string) {
 export const recordEndBody = object({ uuid: str({ min: 1, max: 64 }) });
 
 export const recordRemoveBody = object({ uuid: recordId() });
+
+/** s3/check: the settings to try, or none for the stored ones. */
+export const recordS3CheckBody = object({ s3: optional(s3()) });
