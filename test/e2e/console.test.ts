@@ -241,12 +241,13 @@ test('recording page: "test connection" of the S3 settings shows success, a wron
   await s3.start();
   try {
     await page.goto(`${server.http}/recording`);
+    const field = (label: string) => page.getByLabel(label, { exact: true });
     await page.getByTestId('post').getByText('S3').click();
-    await page.getByLabel('Endpoint').fill(s3.endpoint);
-    await page.getByLabel('Region').fill('us-east-1');
-    await page.getByLabel('Bucket').fill(s3.bucket);
-    await page.getByLabel('Access key').fill(s3.accessKey);
-    await page.getByLabel('Secret key').fill(s3.secretKey);
+    await field('Endpoint').fill(s3.endpoint);
+    await field('Region').fill('us-east-1');
+    await field('Bucket').fill(s3.bucket);
+    await field('Access key').fill(s3.accessKey);
+    await field('Secret key').fill(s3.secretKey);
     const result = page.getByTestId('s3-check-result');
     const check = async (kind: string) => {
       await page.getByTestId('s3-check').click();
@@ -256,11 +257,11 @@ test('recording page: "test connection" of the S3 settings shows success, a wron
     };
     assert.match(await check('ok'), /The S3 settings work[\s\S]*written and deleted/);
     await shot(page, 'recording-s3-check-ok-en');
-    await page.getByLabel('Bucket').fill('no-such-bucket');
+    await field('Bucket').fill('no-such-bucket');
     assert.match(await check('no-bucket'), /No such bucket[\s\S]*no-such-bucket/);
     await shot(page, 'recording-s3-check-bucket-en');
-    await page.getByLabel('Bucket').fill(s3.bucket);
-    await page.getByLabel('Endpoint').fill(`http://127.0.0.1:${await freePort()}`);
+    await field('Bucket').fill(s3.bucket);
+    await field('Endpoint').fill(`http://127.0.0.1:${await freePort()}`);
     assert.match(await check('unreachable'), /cannot be reached[\s\S]*cannot reach/);
     await shot(page, 'recording-s3-check-unreachable-en');
     // Nothing was saved by testing.
