@@ -152,5 +152,9 @@ test('a recording plays as HLS while it records, and whole once it is done', asy
     assert.ok(Math.abs(Number(v?.nb_read_packets) - SECONDS * 25) <= 25, `${src}: ${v?.nb_read_packets} video packets`);
     t.diagnostic(`ffprobe through ${src.slice(server.http.length)}: ${info.format?.duration} s, ${v?.nb_read_packets} video packets`);
   }
+  // The player that was watching while it recorded went on across the change of backing file.
+  const later = await page.evaluate(() => ({ t: (document.getElementById('v') as HTMLVideoElement).currentTime, errors: (window as unknown as { errors: string[] }).errors }));
+  assert.deepEqual(later.errors, [], 'no hls.js error across the end of the recording');
+  assert.ok(later.t > seen.t + 3, `kept playing: ${seen.t} -> ${later.t}`);
   await page.close();
 });
