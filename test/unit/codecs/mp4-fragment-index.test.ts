@@ -119,6 +119,27 @@ describe('fragment index', () => {
     );
   });
 
+  test('incremental: an update reads only past what it indexed, and nothing when the size is the same', async () => {
+    const reads: number[] = [];
+    const counted = (buf: Buffer) => {
+      const inner = new BufferSource(buf);
+      return { size: inner.size, read: (pos: number, len: number) => (reads.push(pos), inner.read(pos, len)) };
+    };
+    const ix = new Fmp4Indexer();
+    const half = fragmentEnds(FILE)[4]! + 10;
+    await ix.update(counted(FILE.subarray(0, half)));
+    const at = ix.position;
+    reads.length = 0;
+    await ix.update(counted(FILE.subarray(0, half)));
+    assert.ok(reads.every((p) => p >= at), 'the same size reads only the torn tail again');
+    reads.length = 0;
+    await ix.update(counted(FILE));
+    assert.ok(reads.length > 0 && reads.every((p) => p >= at), `read from ${Math.min(...reads)}, indexed up to ${at}`);
+    reads.length = 0;
+    await ix.update(counted(FILE));
+    assert.deepEqual(reads, [], 'nothing new: nothing read');
+  });
+
   test('garbage and damage never throw (fast-check)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 0, max: FILE.length }), fc.nat(), async (junk, cut, at) => {

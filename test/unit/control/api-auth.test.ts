@@ -36,6 +36,7 @@ const PROTECTED: [string, string][] = [
   ['POST', '/terraform/v1/hooks/record/files'],
   ['POST', '/terraform/v1/hooks/record/end'],
   ['POST', '/terraform/v1/hooks/record/remove'],
+  ['POST', '/terraform/v1/hooks/record/s3/check'],
   ['GET', '/api/v1/summaries'],
   ['GET', '/api/v1/vhosts'],
   ['GET', '/api/v1/streams'],
@@ -61,6 +62,10 @@ const PUBLIC = [
   '/terraform/v1/mgmt/hooks/example',
   // a finished recording, for <video>: the unguessable uuid is the key (as in SRS Stack)
   '/terraform/v1/hooks/record/hls/:uuid/index.mp4',
+  // its HLS view (also while it records) and the fragmented MP4 the playlist's byte ranges point into
+  '/terraform/v1/hooks/record/hls/:uuid/index.m3u8',
+  '/terraform/v1/hooks/record/hls/:name',
+  '/terraform/v1/hooks/record/hls/:uuid/fragments.mp4',
   '/api/v1/versions',
 ];
 
