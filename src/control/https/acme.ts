@@ -62,6 +62,8 @@ export class ChallengeAnswers {
 
 export class AcmeIssuer {
   private agentSet = false;
+  /** the client with its account, made once (it keeps the account URL) */
+  private client: acme.Client | null = null;
 
   constructor(
     private readonly opts: AcmeOptions,
@@ -113,6 +115,30 @@ export class AcmeIssuer {
     return new AcmeError('other', `the certificate request for ${domain} failed: ${detail}`);
   }
 
+  private async account(): Promise<acme.Client> {
+    if (this.client) return this.client;
+    const client = new acme.Client({
+      directoryUrl: this.opts.directoryUrl,
+      accountKey: await this.accountKey(),
+      backoffAttempts: 12,
+      backoffMin: 500,
+      backoffMax: 8000,
+    });
+    try {
+      await client.createAccount({ termsOfServiceAgreed: true, ...(this.opts.email ? { contact: [`mailto:${this.opts.email}`] } : {}) });
+    } catch (e) {
+      // The key has an account already (a restart): acme-client then sends an empty update, which some CAs
+      // (pebble) refuse. The account URL is known by then, and that is all the orders need.
+      try {
+        client.getAccountUrl();
+      } catch {
+        throw e;
+      }
+    }
+    this.client = client;
+    return client;
+  }
+
   /** Gets a certificate for `domain`; reports each step. Returns the new key and the full chain (PEM). */
   async issue(domain: string, onStep: (s: AcmeStep) => void): Promise<{ key: string; cert: string }> {
     if (!this.agentSet && this.opts.caPem) {
@@ -122,17 +148,11 @@ export class AcmeIssuer {
     }
     let step: AcmeStep = 'account';
     onStep(step);
-    const client = new acme.Client({
-      directoryUrl: this.opts.directoryUrl,
-      accountKey: await this.accountKey(),
-      backoffAttempts: 12,
-      backoffMin: 500,
-      backoffMax: 8000,
-    });
     const tokens: string[] = [];
     let order: acme.Order | null = null;
+    let client: acme.Client | null = null;
     try {
-      await client.createAccount({ termsOfServiceAgreed: true, ...(this.opts.email ? { contact: [`mailto:${this.opts.email}`] } : {}) });
+      client = await this.account();
       onStep((step = 'order'));
       order = await client.createOrder({ identifiers: [{ type: 'dns', value: domain }] });
       const authzs = await client.getAuthorizations(order);
@@ -161,7 +181,7 @@ export class AcmeIssuer {
       if (e instanceof AcmeError) throw e;
       // A failed challenge: the authorization carries the CA's problem document (its type says why).
       let problem: AcmeProblemDoc | undefined;
-      if (order && (step === 'validating' || step === 'challenge')) {
+      if (client && order && (step === 'validating' || step === 'challenge')) {
         try {
           for (const a of await client.getAuthorizations(order)) {
             const failed = a.challenges.find((c) => c.type === 'http-01' && (c as { error?: AcmeProblemDoc }).error);
