@@ -85,8 +85,8 @@ export class AcmeIssuer {
   private portHint(): string {
     const p = this.opts.challengePort;
     return p === 80
-      ? 'port 80 of this host is answered by ACME_HTTP_PORT=80: check that a firewall or router lets it in'
-      : `port 80 must reach this server: forward port 80 to HTTP_PORT (${this.opts.httpPort}) or run with ACME_HTTP_PORT=80`;
+      ? 'port 80 is open in the firewall and the router (ACME_HTTP_PORT=80 answers it)'
+      : `port 80 reaches this server (forward port 80 to HTTP_PORT ${this.opts.httpPort}, or run with ACME_HTTP_PORT=80)`;
   }
 
   /** Turns an ACME problem document or an exception into an AcmeError that says what to do. */
@@ -101,7 +101,7 @@ export class AcmeIssuer {
       return new AcmeError('unreachable', `the CA could not reach ${url} (${detail}): check that ${domain} points to this server and that ${this.portHint()}`);
     }
     if (type === 'unauthorized' || type === 'incorrectResponse' || /unauthorized|404|key authorization/i.test(detail)) {
-      return new AcmeError('unauthorized', `the CA fetched ${url} but did not get this server's answer (${detail}): ${domain} points to another server, or port 80 goes to another program; ${this.portHint()}`);
+      return new AcmeError('unauthorized', `the CA fetched ${url} but did not get this server's answer (${detail}): ${domain} points to another server, or port 80 goes to another program; check that ${this.portHint()}`);
     }
     if (type === 'rateLimited' || /rate.?limit|too many/i.test(detail)) {
       return new AcmeError('rate-limited', `the CA refuses for now because of its rate limits (${detail}): wait (Let's Encrypt: up to an hour, or a week for 5 certificates of one domain), or use the staging directory to test`);
