@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { connect, type PeerCertificate } from 'node:tls';
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { freePort, probe, publish, randomName, startServer, waitFor, type Proc, type TestServer } from './helpers.js';
-import { pebbleMissing, startChallTestSrv, startPebble, type ChallTestSrv, type Pebble } from './pebble.js';
+import { probe, publish, randomName, waitFor, type Proc, type TestServer } from './helpers.js';
+import { pebbleMissing, startChallTestSrv, startServerWithPebble, type ChallTestSrv, type Pebble } from './pebble.js';
 import { requireTool } from '../support.js';
 
 const skip = pebbleMissing() || requireTool('ffmpeg', 'ffprobe');
@@ -65,15 +65,11 @@ after(async () => {
   for (const s of servers) await s.close();
 });
 
-/** A server whose ACME directory is a pebble validating on that server's HTTP port. */
 async function serverWithPebble(env: Record<string, string>, validitySeconds?: number): Promise<{ server: TestServer; pebble: Pebble }> {
-  // pebble must know the HTTP port it validates on, the server pebble's directory: pick the port first.
-  const httpPort = await freePort();
-  const pebble = await startPebble({ httpPort, dnsPort: dns.dnsPort, ...(validitySeconds ? { validitySeconds } : {}) });
-  procs.push(pebble.proc);
-  const server = await startServer({ HTTP_PORT: String(httpPort), ACME_DIRECTORY_URL: pebble.directory, ACME_CA_FILE: pebble.caFile, ...env });
-  servers.push(server);
-  return { server, pebble };
+  const r = await startServerWithPebble(dns, env, validitySeconds);
+  procs.push(r.pebble.proc);
+  servers.push(r.server);
+  return r;
 }
 
 test("Let's Encrypt (pebble): issued over HTTP-01, served on HTTPS and RTMPS without a restart, API/FLV/HLS over it; an unreachable challenge keeps the certificate", { skip, timeout: 180000 }, async () => {

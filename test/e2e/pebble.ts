@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
-import { freePort, run, tempDir, waitFor, type Proc } from './helpers.js';
+import { freePort, run, startServer, tempDir, waitFor, type Proc, type TestServer } from './helpers.js';
 import { spawnSync } from 'node:child_process';
 
 export function pebbleMissing(): false | string {
@@ -111,4 +111,20 @@ export async function startPebble(opts: { httpPort: number; dnsPort: number; val
       return r.body;
     },
   };
+}
+
+/**
+ * A server whose ACME directory is a new pebble validating on that server's HTTP port (pebble must know the
+ * port, the server pebble's directory: the port is picked first). The caller kills pebble.proc and closes the server.
+ */
+export async function startServerWithPebble(dns: ChallTestSrv, env: Record<string, string> = {}, validitySeconds?: number): Promise<{ server: TestServer; pebble: Pebble }> {
+  const httpPort = await freePort();
+  const pebble = await startPebble({ httpPort, dnsPort: dns.dnsPort, ...(validitySeconds ? { validitySeconds } : {}) });
+  try {
+    const server = await startServer({ HTTP_PORT: String(httpPort), ACME_DIRECTORY_URL: pebble.directory, ACME_CA_FILE: pebble.caFile, ...env });
+    return { server, pebble };
+  } catch (e) {
+    pebble.proc.kill();
+    throw e;
+  }
 }
