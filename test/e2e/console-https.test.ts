@@ -100,7 +100,14 @@ test("HTTPS page: self-signed, then Let's Encrypt in one click, a failure in pla
   assert.match(text, /check that unreachable\.test points to this server and that port 80 reaches this server/);
   assert.match(text, /The certificate in use did not change/);
   assert.equal(await page.getByTestId('cert-domains').innerText(), DOMAIN);
+  assert.equal(await page.getByTestId('https-msg').count(), 0, 'the reason shows once, under Let\'s Encrypt');
   await shot(page, 'https-failure-en');
+  // A name the CA would refuse is refused at once, with what to give instead.
+  await page.getByTestId('le-domain').fill('http://10.0.0.1:2022');
+  await page.getByTestId('le-request').click();
+  await page.getByTestId('https-msg').waitFor();
+  assert.match(await page.getByTestId('https-msg').innerText(), /is not a domain name .* give a name like live\.example\.com/);
+  await page.getByTestId('https-msg').getByRole('button').click();
 
   // A bad upload: the server's message, nothing changes.
   await page.getByTestId('ssl-key').fill('-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----');
@@ -123,6 +130,8 @@ test("HTTPS page: self-signed, then Let's Encrypt in one click, a failure in pla
   await page.setViewportSize({ width: 390, height: 844 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 1, `the page is ${overflow} px wider than a 390 px screen`);
+  const clipped = await page.getByTestId('le-error').evaluate((e) => e.scrollWidth - e.clientWidth);
+  assert.ok(clipped <= 1, `the error is ${clipped} px wider than its box`);
   await shot(page, 'https-390-zh');
   await page.evaluate(() => localStorage.setItem('srs-node.lang', 'en'));
   assert.deepEqual(errors, []);

@@ -65,8 +65,8 @@ after(async () => {
   for (const s of servers) await s.close();
 });
 
-async function serverWithPebble(env: Record<string, string>, validitySeconds?: number): Promise<{ server: TestServer; pebble: Pebble }> {
-  const r = await startServerWithPebble(dns, env, validitySeconds);
+async function serverWithPebble(env: Record<string, string>, opts: { validitySeconds?: number; acmeHttpPort?: boolean } = {}): Promise<{ server: TestServer; pebble: Pebble }> {
+  const r = await startServerWithPebble(dns, env, opts);
   procs.push(r.pebble.proc);
   servers.push(r.server);
   return r;
@@ -186,8 +186,8 @@ test("Let's Encrypt (pebble): issued over HTTP-01, served on HTTPS and RTMPS wit
 
 test('renewal: a certificate that expires within 30 days is renewed by the server and served without a restart while an HTTPS-FLV viewer keeps playing', { skip, timeout: 180000 }, async () => {
   // pebble issues for 20 days, under the 30-day renewal threshold: the server's check (every 2 s here,
-  // daily by default) renews it by itself.
-  const { server, pebble } = await serverWithPebble({ CERT_CHECK_INTERVAL_MS: '2000' }, 20 * 86400);
+  // daily by default) renews it by itself. Here pebble validates on ACME_HTTP_PORT (what port 80 would be).
+  const { server, pebble } = await serverWithPebble({ CERT_CHECK_INTERVAL_MS: '2000' }, { validitySeconds: 20 * 86400, acmeHttpPort: true });
   const root = await pebble.root();
   const domain = 'renew.test';
   const stream = randomName();
@@ -198,6 +198,10 @@ test('renewal: a certificate that expires within 30 days is renewed by the serve
   const first = (await server.api<CertQuery>('/terraform/v1/mgmt/cert/query')).data;
   assert.ok(new Date(first.certificate.notAfter).getTime() < Date.now() + 21 * 86400_000);
   const httpsPort = server.app.httpsPort;
+  // The ACME_HTTP_PORT listener answers nothing but challenges.
+  const other = await fetch(`http://127.0.0.1:${server.app.config.acmeHttpPort}/terraform/v1/mgmt/versions`);
+  assert.equal(other.status, 404);
+  assert.match(await other.text(), /answers only ACME challenges/);
 
   // An HTTPS-FLV viewer on the first certificate.
   const viewer = await waitFor(async () => {

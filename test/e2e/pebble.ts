@@ -117,11 +117,23 @@ export async function startPebble(opts: { httpPort: number; dnsPort: number; val
  * A server whose ACME directory is a new pebble validating on that server's HTTP port (pebble must know the
  * port, the server pebble's directory: the port is picked first). The caller kills pebble.proc and closes the server.
  */
-export async function startServerWithPebble(dns: ChallTestSrv, env: Record<string, string> = {}, validitySeconds?: number): Promise<{ server: TestServer; pebble: Pebble }> {
+export async function startServerWithPebble(
+  dns: ChallTestSrv,
+  env: Record<string, string> = {},
+  opts: { validitySeconds?: number; acmeHttpPort?: boolean } = {},
+): Promise<{ server: TestServer; pebble: Pebble }> {
   const httpPort = await freePort();
-  const pebble = await startPebble({ httpPort, dnsPort: dns.dnsPort, ...(validitySeconds ? { validitySeconds } : {}) });
+  // acmeHttpPort: pebble validates on the server's ACME_HTTP_PORT (the port-80 listener) instead of HTTP_PORT.
+  const acmePort = opts.acmeHttpPort ? await freePort() : 0;
+  const pebble = await startPebble({ httpPort: acmePort || httpPort, dnsPort: dns.dnsPort, ...(opts.validitySeconds ? { validitySeconds: opts.validitySeconds } : {}) });
   try {
-    const server = await startServer({ HTTP_PORT: String(httpPort), ACME_DIRECTORY_URL: pebble.directory, ACME_CA_FILE: pebble.caFile, ...env });
+    const server = await startServer({
+      HTTP_PORT: String(httpPort),
+      ACME_DIRECTORY_URL: pebble.directory,
+      ACME_CA_FILE: pebble.caFile,
+      ...(acmePort ? { ACME_HTTP_PORT: String(acmePort) } : {}),
+      ...env,
+    });
     return { server, pebble };
   } catch (e) {
     pebble.proc.kill();

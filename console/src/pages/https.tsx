@@ -5,7 +5,7 @@
 import { Alert, Badge, Button, Card, Code, Group, Stack, Stepper, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api } from '../api/client';
+import { api, ApiError } from '../api/client';
 import type { AcmeStep, CertQuery } from '../api/types';
 
 const STEPS: Exclude<AcmeStep, ''>[] = ['account', 'order', 'challenge', 'validating', 'finalizing', 'downloading'];
@@ -45,7 +45,8 @@ export function HttpsPage() {
       await api.letsencrypt(domain.trim());
       setMsg({ ok: true, text: t('https.issued', { domain: domain.trim() }) });
     } catch (e) {
-      setMsg({ ok: false, text: (e as Error).message });
+      // A failed request (502) is shown with its reason under Let's Encrypt; other refusals (a bad name) here.
+      if (!(e instanceof ApiError && e.status === 502)) setMsg({ ok: false, text: (e as Error).message });
     } finally {
       setRequesting(false);
       load();
@@ -96,7 +97,7 @@ export function HttpsPage() {
         ) : <Text size="sm">…</Text>}
         <Group mt="sm"><Button size="xs" variant="light" color="gray" onClick={() => void selfSigned()} data-testid="cert-self-signed">{t('https.newSelfSigned')}</Button></Group>
       </Card>
-      {msg && <Alert color={msg.ok ? 'green' : 'red'} withCloseButton onClose={() => setMsg(null)} data-testid="https-msg" maw={820}>{msg.text}</Alert>}
+      {msg && <Alert color={msg.ok ? 'green' : 'red'} withCloseButton onClose={() => setMsg(null)} data-testid="https-msg" maw={820} style={{ overflowWrap: 'anywhere' }}>{msg.text}</Alert>}
 
       <Card withBorder maw={820}>
         <Title order={5} mb="xs">Let&apos;s Encrypt</Title>
@@ -120,7 +121,7 @@ export function HttpsPage() {
             {acme.state === 'ok' && <Alert color="green" data-testid="le-ok">{t('https.leOk')}</Alert>}
             {acme.state === 'failed' && (
               <Alert color="red" title={t(`https.problems.${acme.problem || 'other'}`)} data-testid="le-error">
-                <Text size="sm">{acme.error}</Text>
+                <Text size="sm" style={{ overflowWrap: 'anywhere' }}>{acme.error}</Text>
                 <Text size="xs" c="dimmed" mt={4}>{t('https.keptOld')}</Text>
               </Alert>
             )}
@@ -137,7 +138,7 @@ export function HttpsPage() {
           <Textarea label={t('https.crt')} description={t('https.crtHint')} placeholder="-----BEGIN CERTIFICATE-----" autosize minRows={3} maxRows={8} value={crt}
             onChange={(e) => setCrt(e.currentTarget.value)} data-testid="ssl-crt" styles={{ input: { fontFamily: 'monospace', fontSize: 12 } }} />
           <Group><Button onClick={() => void upload()} loading={busy} disabled={!key.trim() || !crt.trim()} data-testid="ssl-upload">{t('https.upload')}</Button></Group>
-          {uploadMsg && <Alert color={uploadMsg.ok ? 'green' : 'red'} data-testid="ssl-msg" withCloseButton onClose={() => setUploadMsg(null)}>{uploadMsg.text}</Alert>}
+          {uploadMsg && <Alert color={uploadMsg.ok ? 'green' : 'red'} style={{ overflowWrap: 'anywhere' }} data-testid="ssl-msg" withCloseButton onClose={() => setUploadMsg(null)}>{uploadMsg.text}</Alert>}
         </Stack>
       </Card>
     </Stack>
