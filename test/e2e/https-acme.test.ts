@@ -12,6 +12,8 @@ import type { IncomingMessage } from 'node:http';
 import { probe, publish, randomName, waitFor, type Proc, type TestServer } from './helpers.js';
 import { pebbleMissing, startChallTestSrv, startServerWithPebble, type ChallTestSrv, type Pebble } from './pebble.js';
 import { requireTool } from '../support.js';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
 
 const skip = pebbleMissing() || requireTool('ffmpeg', 'ffprobe');
 const procs: Proc[] = [];
@@ -95,6 +97,14 @@ test("Let's Encrypt (pebble): issued over HTTP-01, served on HTTPS and RTMPS wit
   assert.ok(q.certificate.chainLength >= 2, 'the chain carries the intermediate');
   assert.equal(q.acme.state, 'ok');
   assert.ok(new Date(q.certificate.notAfter).getTime() > Date.now() + 30 * 86400_000);
+  // SRS Stack's Redis keys (the embedded redis-server's socket under DATA_DIR/redis).
+  const redis = new Redis({ path: join(server.dataDir, 'redis', 'redis.sock') });
+  try {
+    assert.equal(await redis.get('SRS_HTTPS'), 'lets');
+    assert.equal(await redis.get('SRS_HTTPS_DOMAIN'), domain);
+  } finally {
+    redis.disconnect();
+  }
 
   // HTTPS: the new certificate, verified against pebble's root (the chain is complete), no restart.
   const after = await peer(httpsPort, domain, root);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type PeerCertificate } from 'node:tls';
 import { generate } from 'selfsigned';
+import { Redis } from 'ioredis';
 import { startServer, tempDir, type TestServer } from './helpers.js';
 
 const skip = spawnSync('openssl', ['version']).error ? 'openssl is not installed (apt-get install openssl)' : false;
@@ -85,6 +86,12 @@ test('mgmt/ssl: a good chain is served at once on HTTPS and RTMPS and kept; bad 
   assert.equal(await verifies(server.app.httpsPort, 'upload.test', ca), true, 'HTTPS serves the uploaded chain');
   assert.equal(await verifies(server.app.rtmpsPort, 'upload.test', ca), true, 'RTMPS serves the uploaded chain');
   const fp = q1.certificate.fingerprint;
+  const redis = new Redis({ path: join(dataDir, 'redis', 'redis.sock') });
+  try {
+    assert.equal(await redis.get('SRS_HTTPS'), 'ssl', "SRS Stack's provider key");
+  } finally {
+    redis.disconnect();
+  }
 
   const bad: [string, { key: string; crt: string }, RegExp][] = [
     ['mismatched key', { key: read('other.key'), crt: chain }, /does not belong to the certificate for upload\.test/],
