@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { connect, type PeerCertificate } from 'node:tls';
 import { request, type RequestOptions } from 'node:https';
 import type { IncomingMessage } from 'node:http';
-import { probe, publish, randomName, waitFor, type Proc, type TestServer } from './helpers.js';
+import { probe, publish, randomName, startServer, waitFor, type Proc, type TestServer } from './helpers.js';
 import { pebbleMissing, startChallTestSrv, startServerWithPebble, type ChallTestSrv, type Pebble } from './pebble.js';
 import { requireTool } from '../support.js';
 import { join } from 'node:path';
@@ -183,6 +183,14 @@ test("Let's Encrypt (pebble): issued over HTTP-01, served on HTTPS and RTMPS wit
   assert.equal(q2.certificate.fingerprint, q.certificate.fingerprint, 'the old certificate stays in use');
   assert.equal((await peer(httpsPort, domain, root)).cert.fingerprint256, q.certificate.fingerprint);
 
+  // Failure: the name does not resolve.
+  await dns.setServfail('nodns.test');
+  const nodns = await server.api('/terraform/v1/mgmt/letsencrypt', { domain: 'nodns.test' });
+  assert.equal(nodns.status, 502);
+  assert.match(nodns.message ?? '', /^the domain nodns\.test does not resolve .*add a DNS A \(or AAAA\) record for nodns\.test/);
+  assert.equal((await server.api<CertQuery>('/terraform/v1/mgmt/cert/query')).data.acme.problem, 'dns');
+  assert.equal((await peer(httpsPort, domain, root)).cert.fingerprint256, q.certificate.fingerprint);
+
   // Input the CA would refuse never leaves the server.
   const ip = await server.api('/terraform/v1/mgmt/letsencrypt', { domain: '10.0.0.1' });
   assert.equal(ip.status, 400);
@@ -246,4 +254,19 @@ test('renewal: a certificate that expires within 30 days is renewed by the serve
   assert.equal(closed, false);
   viewer.destroy();
   ff.kill();
+
+  // At start: a server restarted with the daily check renews a certificate that expires soon at once.
+  const c = server.app.config;
+  await server.close();
+  const restarted = await startServer(
+    { HTTP_PORT: String(c.httpPort), ACME_HTTP_PORT: String(c.acmeHttpPort), ACME_DIRECTORY_URL: c.acmeDirectoryUrl, ACME_CA_FILE: c.acmeCaFile ?? '' },
+    { dataDir: server.dataDir },
+  );
+  servers.push(restarted);
+  const before = (await restarted.api<CertQuery>('/terraform/v1/mgmt/cert/query')).data;
+  const atStart = await waitFor(async () => {
+    const q = (await restarted.api<CertQuery>('/terraform/v1/mgmt/cert/query')).data;
+    return q.acme.state === 'ok' && q.acme.renewal && q.certificate.fingerprint !== before.certificate.fingerprint ? q : null;
+  }, 30000, 'the renewal at start');
+  assert.equal((await peer(restarted.app.httpsPort, domain, root)).cert.fingerprint256, atStart.certificate.fingerprint);
 });

@@ -29,6 +29,8 @@ export interface ChallTestSrv {
   dnsPort: number;
   /** Answers A queries for `host` with these addresses (e.g. one nobody listens on). */
   setA(host: string, addresses: string[]): Promise<void>;
+  /** Answers every query for `host` with SERVFAIL (a name that does not resolve). */
+  setServfail(host: string): Promise<void>;
   proc: Proc;
 }
 
@@ -49,6 +51,10 @@ export async function startChallTestSrv(): Promise<ChallTestSrv> {
     async setA(host, addresses) {
       const r = await fetch(`http://127.0.0.1:${mgmt}/add-a`, { method: 'POST', body: JSON.stringify({ host: `${host}.`, addresses }) });
       if (!r.ok) throw new Error(`challtestsrv add-a: ${r.status}`);
+    },
+    async setServfail(host) {
+      const r = await fetch(`http://127.0.0.1:${mgmt}/set-servfail`, { method: 'POST', body: JSON.stringify({ host: `${host}.` }) });
+      if (!r.ok) throw new Error(`challtestsrv set-servfail: ${r.status}`);
     },
   };
 }

@@ -94,7 +94,7 @@ export class AcmeIssuer {
     const detail = (problem?.detail ?? (e instanceof Error ? e.message : String(e))).replace(/\s+/g, ' ').trim();
     const type = (problem?.type ?? '').replace('urn:ietf:params:acme:error:', '');
     const url = `http://${domain}/.well-known/acme-challenge/...`;
-    if (type === 'dns' || /NXDOMAIN|no such host|SERVFAIL|DNS problem/i.test(detail)) {
+    if (type === 'dns' || /NXDOMAIN|no such host|SERVFAIL|DNS problem|could not resolve|no valid A records/i.test(detail)) {
       return new AcmeError('dns', `the domain ${domain} does not resolve (${detail}): add a DNS A (or AAAA) record for ${domain} pointing to this server's public IP, wait for it to spread, then try again`);
     }
     if (type === 'connection' || /connection refused|timeout|timed out|no route|connect:/i.test(detail)) {
