@@ -102,16 +102,17 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       })
     : null;
   const rtmp = new RtmpServer({ hub, hooks, logger, maxMessageSize: config.rtmpMaxMessage, idleTimeoutMs: config.rtmpIdleTimeoutMs });
+  // From here on every new certificate (a renewal may finish while we are still starting) goes to both.
+  control.https.onChange((c) => {
+    https.setSecureContext({ key: c.key, cert: c.cert });
+    rtmp.setCertificate(c);
+  });
 
   const httpPort = await listenHttp(http, config.httpPort, config.host);
   const httpsPort = await listenHttp(https, config.httpsPort, config.host, 'HTTPS_PORT');
   if (acmeHttp) await listenHttp(acmeHttp, config.acmeHttpPort, config.host, 'ACME_HTTP_PORT');
   const rtmpPort = await rtmp.listen(config.rtmpPort, config.host);
-  const rtmpsPort = config.rtmpsPort === null ? 0 : await rtmp.listenTls(config.rtmpsPort, config.host, cert);
-  control.https.onChange((c) => {
-    https.setSecureContext({ key: c.key, cert: c.cert });
-    rtmp.setCertificate(c);
-  });
+  const rtmpsPort = config.rtmpsPort === null ? 0 : await rtmp.listenTls(config.rtmpsPort, config.host, control.https.current());
   const rtcPort = await rtc.listen(config.rtcPort, config.host);
   let srt: SrtMediaServer | null = null;
   let srtPort = 0;
