@@ -135,6 +135,12 @@ test('mgmt/ssl: a good chain is served at once on HTTPS and RTMPS and kept; bad 
   assert.deepEqual(q3.certificate.domains, ['localhost', '127.0.0.1']);
   assert.equal((await peer(server.app.httpsPort, 'localhost')).fingerprint256, q3.certificate.fingerprint);
   assert.equal((await peer(server.app.rtmpsPort, 'localhost')).fingerprint256, q3.certificate.fingerprint);
+  // The challenge path answers 404 for unknown or malformed tokens (no request is in flight), and the server lives on.
+  for (const token of ['nope', '%E0%A4%A', '..%2F..%2Fcerts%2Fkey.pem']) {
+    const r = await fetch(`${server.http}/.well-known/acme-challenge/${token}`);
+    assert.equal(r.status, 404, token);
+    assert.match(await r.text(), /no ACME challenge with this token is in progress/);
+  }
   // Without a token: refused.
   const anon = await fetch(`${server.http}/terraform/v1/mgmt/cert/query`, { method: 'POST', body: '{}' });
   assert.equal(anon.status, 401);

@@ -227,7 +227,8 @@ export class HttpsCertificates {
   answerChallenge(req: IncomingMessage, res: ServerResponse): boolean {
     const url = req.url ?? '';
     if (!url.startsWith('/.well-known/acme-challenge/')) return false;
-    const token = decodeURIComponent(url.slice('/.well-known/acme-challenge/'.length).split('?')[0]!);
+    // Tokens are base64url (RFC 8555 8.3): nothing to decode, and a malformed %-escape cannot throw here.
+    const token = url.slice('/.well-known/acme-challenge/'.length).split('?')[0]!;
     const answer = this.answers.get(token);
     res.setHeader('Cache-Control', 'no-cache, max-age=0');
     res.setHeader('Content-Type', 'text/plain');
