@@ -126,6 +126,7 @@ test("HTTPS page: self-signed, then Let's Encrypt in one click, a failure in pla
   assert.match(body, /当前证书/);
   assert.match(body, /Let's Encrypt 无法访问本服务器的 80 端口/);
   assert.doesNotMatch(body, /https\.[a-zA-Z]/, 'no untranslated key');
+  assert.deepEqual(await page.evaluate(() => (window as unknown as { __missingKeys?: string[] }).__missingKeys ?? []), []);
   await shot(page, 'https-zh');
   await page.setViewportSize({ width: 390, height: 844 });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);

@@ -87,7 +87,7 @@ export const zh: Dictionary = {
     spec: '整个 HTTP API 的 OpenAPI 3 文档（可用于代码生成和 API 工具）：',
   },
   https: {
-    title: 'HTTPS',
+    title: 'HTTPS 证书',
     intro: '一个证书同时用于 HTTPS（控制台、API、HLS、FLV 和 WHIP；浏览器只在 HTTPS 下允许使用摄像头）和 RTMPS。新证书立即生效：无需重启，已连接的观众和推流不会断开。',
     current: '当前证书', domains: '域名', issuer: '签发者', validUntil: '有效期至', daysLeft: '剩余 {{count}} 天',
     sources: { 'self-signed': '自签名', uploaded: '自有证书', letsencrypt: "Let's Encrypt" },
