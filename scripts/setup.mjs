@@ -49,6 +49,9 @@ const needs = [
   { pkg: 'build-essential', check: () => has('g++') && has('make'), for: ['start', 'test', 'bench'] },
   { pkg: 'python3', check: () => has('python3'), for: ['start', 'test', 'bench'] },
   { pkg: 'pkg-config', check: () => has('pkg-config'), for: ['start', 'test', 'bench'] },
+  // A real ACME CA (pebble, pebble-challtestsrv) for the Let's Encrypt tests; openssl makes the upload tests' chains.
+  { pkg: 'pebble', check: () => has('pebble') && has('pebble-challtestsrv'), for: ['test'] },
+  { pkg: 'openssl', check: () => has('openssl'), for: ['test'] },
   // pgrep, used by the tests that check no child process is left behind.
   { pkg: 'procps', check: () => has('pgrep'), for: ['test'] },
 ];

@@ -16,7 +16,6 @@ import { SrtMediaServer } from './servers/srt/server.js';
 import { srtAvailable } from '../native/srt/index.js';
 import type { MediaHooks } from './servers/ports.js';
 import { createControlPlane } from './control/index.js';
-import { loadCertificate } from './control/https/certificate.js';
 import { VERSION } from './version.js';
 
 export interface App {
@@ -25,6 +24,7 @@ export interface App {
   readonly logger: Logger;
   readonly httpPort: number;
   readonly rtmpPort: number;
+  /** the RTMPS port, or 0 when RTMPS_PORT=off */
   readonly rtmpsPort: number;
   /** authorization and callbacks of publishes: what server-side sources (pulls, jobs) publish through */
   readonly hooks: MediaHooks;
@@ -42,7 +42,8 @@ export interface AppOptions {
 
 function listenHttp(server: Server, port: number, host: string, env = 'HTTP_PORT'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (e: Error) => reject(new Error(`${env === 'HTTP_PORT' ? 'HTTP' : 'HTTPS'} cannot listen on ${host}:${port}: ${e.message}; set ${env} to a free port`));
+    const what = env === 'HTTP_PORT' ? 'HTTP' : env === 'HTTPS_PORT' ? 'HTTPS' : 'the ACME challenge listener';
+    const onError = (e: Error) => reject(new Error(`${what} cannot listen on ${host}:${port}: ${e.message}; set ${env} to a free port`));
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);
@@ -79,6 +80,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const consoleFiles = new StaticConsole({ dir: fileURLToPath(new URL('../../console/dist', import.meta.url)) });
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (applyCommonHeaders(req, res, serverName)) return;
+    if (control.https.answerChallenge(req, res)) return;
     // The API's own space goes to the API even when a path ends like a media URL (a recording's .m3u8).
     if ((req.url ?? '').startsWith('/terraform/')) return control.handle(req, res);
     if (!rtc.handle(req, res) && !media.handle(req, res) && !consoleFiles.handle(req, res)) control.handle(req, res);
@@ -86,16 +88,31 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const http = createServer(handler);
   http.keepAliveTimeout = 5000;
   // The same handler over TLS (WHIP from a browser needs a secure page on anything but localhost).
-  const cert = await loadCertificate(config.dataDir);
+  // The certificate comes from the control plane (self-signed, uploaded, Let's Encrypt); a new one is swapped in
+  // for new handshakes, while connections in flight keep theirs.
+  const cert = control.https.current();
   const https = createHttpsServer({ key: cert.key, cert: cert.cert }, handler);
   https.keepAliveTimeout = 5000;
+  // ACME_HTTP_PORT (e.g. 80): a plain-HTTP listener for the CA's HTTP-01 challenge only.
+  const acmeHttp = config.acmeHttpPort
+    ? createServer((req, res) => {
+        if (control.https.answerChallenge(req, res)) return;
+        res.writeHead(404, { 'Content-Type': 'text/plain' });
+        res.end('this port (ACME_HTTP_PORT) answers only ACME challenges (/.well-known/acme-challenge/); the console and the API are on HTTP_PORT and HTTPS_PORT\n');
+      })
+    : null;
   const rtmp = new RtmpServer({ hub, hooks, logger, maxMessageSize: config.rtmpMaxMessage, idleTimeoutMs: config.rtmpIdleTimeoutMs });
+  // From here on every new certificate (a renewal may finish while we are still starting) goes to both.
+  control.https.onChange((c) => {
+    https.setSecureContext({ key: c.key, cert: c.cert });
+    rtmp.setCertificate(c);
+  });
 
   const httpPort = await listenHttp(http, config.httpPort, config.host);
   const httpsPort = await listenHttp(https, config.httpsPort, config.host, 'HTTPS_PORT');
-  if (cert.selfSigned) logger.info({ httpsPort, certs: `${config.dataDir}/certs` }, 'HTTPS uses a self-signed certificate; put your own key.pem and cert.pem in DATA_DIR/certs to replace it');
+  if (acmeHttp) await listenHttp(acmeHttp, config.acmeHttpPort, config.host, 'ACME_HTTP_PORT');
   const rtmpPort = await rtmp.listen(config.rtmpPort, config.host);
-  const rtmpsPort = await rtmp.listenTls(config.rtmpsPort, config.host, cert);
+  const rtmpsPort = config.rtmpsPort === null ? 0 : await rtmp.listenTls(config.rtmpsPort, config.host, control.https.current());
   const rtcPort = await rtc.listen(config.rtcPort, config.host);
   let srt: SrtMediaServer | null = null;
   let srtPort = 0;
@@ -125,6 +142,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       closed = true;
       const httpClosed = new Promise<void>((r) => http.close(() => r()));
       const httpsClosed = new Promise<void>((r) => https.close(() => r()));
+      acmeHttp?.close();
+      acmeHttp?.closeAllConnections();
       await rtmp.close();
       await rtc.close();
       srt?.close();

@@ -6,8 +6,8 @@ export interface Config {
   httpPort: number;
   httpsPort: number;
   rtmpPort: number;
-  /** RTMP over TLS (rtmps://), with the HTTPS certificate */
-  rtmpsPort: number;
+  /** RTMP over TLS (rtmps://), with the HTTPS certificate; null = off (RTMPS_PORT=off) */
+  rtmpsPort: number | null;
   rtcPort: number;
   srtPort: number;
   dataDir: string;
@@ -56,6 +56,18 @@ export interface Config {
   cameraLimit: number;
   /** PLATFORM_DOCKER: whether we run in a container (null: find out, /.dockerenv) */
   platformDocker: boolean | null;
+  /** the ACME directory (Let's Encrypt, its staging, or any ACME server) */
+  acmeDirectoryUrl: string;
+  /** contact e-mail given to the ACME CA ('' = none) */
+  acmeEmail: string;
+  /** a CA bundle (PEM file) to trust for the ACME server's own HTTPS (a private ACME server), or null */
+  acmeCaFile: string | null;
+  /** an extra plain-HTTP port that answers ACME challenges only (80 when the server may bind it), 0 = none */
+  acmeHttpPort: number;
+  /** a Let's Encrypt certificate is renewed this many days before it expires */
+  certRenewDays: number;
+  /** how often the certificate's expiry is checked, ms (also once at start) */
+  certCheckIntervalMs: number;
   /** a WHIP publisher is asked for a keyframe (PLI) this often, so RTMP/FLV/HLS get GOPs; 0 = only on need (SRS pli_for_rtmp) */
   rtcPliIntervalMs: number;
 }
@@ -121,6 +133,22 @@ function srtPassphrase(env: Env): string | null {
   return v;
 }
 
+const ACME_DIRECTORIES: Record<string, string> = {
+  letsencrypt: 'https://acme-v02.api.letsencrypt.org/directory',
+  'letsencrypt-staging': 'https://acme-staging-v02.api.letsencrypt.org/directory',
+};
+
+/** ACME_DIRECTORY_URL: a URL, or letsencrypt (the default) / letsencrypt-staging. */
+function acmeDirectory(env: Env): string {
+  const v = str(env, 'ACME_DIRECTORY_URL') ?? 'letsencrypt';
+  const named = ACME_DIRECTORIES[v.toLowerCase()];
+  if (named) return named;
+  if (!/^https?:\/\/[^/]+/.test(v)) {
+    throw new ConfigError(`ACME_DIRECTORY_URL=${JSON.stringify(v)} is invalid: expected letsencrypt, letsencrypt-staging or the https:// URL of an ACME directory`);
+  }
+  return v;
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -138,7 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
     httpPort: port(env, 'HTTP_PORT', 2022),
     httpsPort: port(env, 'HTTPS_PORT', 2443),
     rtmpPort: port(env, 'RTMP_PORT', 1935),
-    rtmpsPort: port(env, 'RTMPS_PORT', 1936),
+    rtmpsPort: (env.RTMPS_PORT ?? '').toLowerCase() === 'off' ? null : port(env, 'RTMPS_PORT', 1936),
     rtcPort: port(env, 'RTC_PORT', 8000),
     srtPort: port(env, 'SRT_PORT', 10080),
     dataDir: resolve(env.DATA_DIR || './data'),
@@ -164,6 +192,12 @@ export function loadConfig(env: Env = process.env): Config {
     recordUploadRetries: int(env, 'RECORD_UPLOAD_RETRIES', 10, 0, 1000),
     recordUploadBackoffMs: int(env, 'RECORD_UPLOAD_BACKOFF_MS', 2000, 10, 3600000),
     rtcSessionTimeoutMs: int(env, 'RTC_SESSION_TIMEOUT_MS', 30000, 1000, 600000),
+    acmeDirectoryUrl: acmeDirectory(env),
+    acmeEmail: env.ACME_EMAIL ?? '',
+    acmeCaFile: str(env, 'ACME_CA_FILE'),
+    acmeHttpPort: port(env, 'ACME_HTTP_PORT', 0),
+    certRenewDays: int(env, 'CERT_RENEW_DAYS', 30, 1, 365),
+    certCheckIntervalMs: int(env, 'CERT_CHECK_INTERVAL_MS', 86400_000, 1000, 30 * 86400_000),
     rtcPliIntervalMs: int(env, 'RTC_PLI_INTERVAL_MS', 2000, 0, 600000),
     forwardLimit: int(env, 'SRS_FORWARD_LIMIT', 10, 0, 1000),
     vliveLimit: int(env, 'SRS_VLIVE_LIMIT', 10, 0, 1000),

@@ -17,6 +17,7 @@ import { RecordingPage } from './pages/recording';
 import { CallbacksPage } from './pages/callbacks';
 import { SettingsPage } from './pages/settings';
 import { OpenApiPage } from './pages/openapi';
+import { HttpsPage } from './pages/https';
 import { EmbedPlayerPage } from './pages/embed-player';
 
 const NAV = [
@@ -24,6 +25,7 @@ const NAV = [
   { to: '/streaming', key: 'nav.streaming' },
   { to: '/recording', key: 'nav.recording' },
   { to: '/callbacks', key: 'nav.callbacks' },
+  { to: '/https', key: 'nav.https' },
   { to: '/settings', key: 'nav.settings' },
   { to: '/openapi', key: 'nav.openapi' },
 ] as const;
@@ -108,6 +110,7 @@ export function App() {
       <Route path="/recording" element={guarded(<RecordingPage />)} />
       <Route path="/callbacks" element={guarded(<CallbacksPage />)} />
       <Route path="/settings" element={guarded(<SettingsPage onBeian={setBeian} />)} />
+      <Route path="/https" element={guarded(<HttpsPage />)} />
       <Route path="/openapi" element={guarded(<OpenApiPage />)} />
       <Route path="*" element={<Navigate to={loadSession() ? '/dashboard' : '/login'} replace />} />
     </Routes>

@@ -1,6 +1,7 @@
 // The management plane: Redis (embedded redis-server or REDIS_URL), authentication, the publish secret and
 // HTTP callbacks behind the MediaHooks the servers call, and the SRS Stack (/terraform/v1) and SRS (/api/v1)
 // HTTP APIs. src/app.ts wires it: servers get `hooks`, the HTTP server hands non-media requests to `handle`.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -22,12 +23,16 @@ import { ActiveStreams } from './hooks/active-streams.js';
 import { Callbacks } from './hooks/callbacks.js';
 import { createMediaHooks } from './hooks/media-hooks.js';
 import { PublishSecrets } from './hooks/publish-secret.js';
+import { HttpsCertificates } from './https/manager.js';
+import type { Certificate } from './https/certificate.js';
 import { JobManager } from './jobs/job-manager.js';
 import { Recorder } from './jobs/record/recorder.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
 
-export { ControlPlaneError } from './errors.js';
+import { ControlPlaneError } from './errors.js';
+export { ControlPlaneError };
+export type { Certificate };
 
 export interface ControlPlane {
   /** authorize publishes and send HTTP callbacks: give this to every media server */
@@ -42,6 +47,8 @@ export interface ControlPlane {
   readonly platformSecret: string;
   /** The app tells the ports it bound (after listen), so the API reports those rather than a configured 0. */
   setListenPorts(ports: ListenPorts): void;
+  /** the HTTPS certificate: the app serves `current()` and swaps in each new one given to `onChange` */
+  readonly https: Pick<HttpsCertificates, 'current' | 'onChange' | 'answerChallenge'>;
   /** Stops the API's timers, closes Redis and stops the embedded redis-server. */
   close(): Promise<void>;
 }
@@ -67,6 +74,14 @@ export interface ControlPlaneDeps {
   /** the HLS server, given the HLS settings (hphls, hlsll) */
   hls?: HlsSettingsPort;
   options?: ControlPlaneOptions;
+}
+
+async function readCaFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ControlPlaneError(`ACME_CA_FILE=${path} cannot be read (${errorMessage(e)}): give the PEM file of the ACME server's CA, or unset it`);
+  }
 }
 
 export async function createControlPlane(deps: ControlPlaneDeps): Promise<ControlPlane> {
@@ -120,10 +135,24 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     cleanup.push(() => recorder.close());
     const hlsSettings = new HlsSettingsSync(store, deps.hls ?? null, logger);
     await hlsSettings.load();
+    const https = await HttpsCertificates.start({
+      dataDir: config.dataDir,
+      store,
+      logger: logger.child({ module: 'https' }),
+      acmeDirectoryUrl: config.acmeDirectoryUrl,
+      acmeEmail: config.acmeEmail,
+      acmeCaPem: config.acmeCaFile ? await readCaFile(config.acmeCaFile) : null,
+      httpPort: config.httpPort,
+      challengePort: config.acmeHttpPort,
+      renewBeforeDays: config.certRenewDays,
+      checkIntervalMs: config.certCheckIntervalMs,
+    });
+    cleanup.push(() => https.close());
+    await https.saveKeys();
 
     // Redis came back (possibly empty, if it lost its data): put back what we know.
     store.onReconnect(() => {
-      Promise.all([auth.restore(), secrets.restore(), callbacks.restore(), active.resync(), hlsSettings.restore()]).catch((e: unknown) =>
+      Promise.all([auth.restore(), secrets.restore(), callbacks.restore(), active.resync(), hlsSettings.restore(), https.saveKeys()]).catch((e: unknown) =>
         logger.warn({ err: errorMessage(e) }, 'could not restore the settings after Redis came back'),
       );
     });
@@ -131,7 +160,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     const throttle = new LoginThrottle(opts.throttle);
     const ports: ListenPorts = { http: config.httpPort, rtmp: config.rtmpPort, srt: config.srtPort, rtc: config.rtcPort };
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, hlsSettings, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();
@@ -145,6 +174,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
         void callback(req, res);
       },
       routes: api.routes,
+      https,
       redisUrl: embedded ? embedded.url : store.where,
       platformSecret: auth.secret,
       setListenPorts(p) {

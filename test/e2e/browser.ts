@@ -10,7 +10,8 @@ const root = new URL('../../../', import.meta.url).pathname;
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-export async function launchBrowser(): Promise<Browser> {
+/** Launches Chromium; `extraArgs` add flags (e.g. a host-resolver rule, a certificate to trust). */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -26,6 +27,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   });
 }

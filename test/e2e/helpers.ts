@@ -121,9 +121,9 @@ export interface Proc {
   kill(): void;
 }
 
-/** Spawns a process that is killed when the test process exits. */
-export function run(cmd: string, args: string[]): Proc {
-  const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+/** Spawns a process (with extra environment variables) that is killed when the test process exits. */
+export function run(cmd: string, args: string[], env?: Record<string, string>): Proc {
+  const child = track(spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env: { ...process.env, ...env } } : {}) }));
   let err = '';
   const out: Buffer[] = [];
   child.stderr!.on('data', (d: Buffer) => {

@@ -31,3 +31,16 @@ test('bad values name the variable and what was expected', () => {
   assert.throws(() => loadConfig({ RTMP_IDLE_TIMEOUT_MS: '0' }), /RTMP_IDLE_TIMEOUT_MS="0" is invalid/);
   assert.throws(() => loadConfig({ HLS_WINDOW: '1' }), /HLS_WINDOW="1" is invalid: expected an integer from 2 to 100/);
 });
+
+test('HTTPS and ACME settings: named directories, URLs, RTMPS off, renewal', () => {
+  const c = loadConfig({});
+  assert.equal(c.acmeDirectoryUrl, 'https://acme-v02.api.letsencrypt.org/directory');
+  assert.equal(c.certRenewDays, 30);
+  assert.equal(c.certCheckIntervalMs, 86400_000);
+  assert.equal(c.acmeHttpPort, 0);
+  assert.equal(loadConfig({ ACME_DIRECTORY_URL: 'letsencrypt-staging' }).acmeDirectoryUrl, 'https://acme-staging-v02.api.letsencrypt.org/directory');
+  assert.equal(loadConfig({ ACME_DIRECTORY_URL: 'https://ca.internal:14000/dir' }).acmeDirectoryUrl, 'https://ca.internal:14000/dir');
+  assert.throws(() => loadConfig({ ACME_DIRECTORY_URL: 'ca.internal' }), /ACME_DIRECTORY_URL="ca.internal" is invalid: expected letsencrypt, letsencrypt-staging or the https:\/\/ URL/);
+  assert.equal(loadConfig({ RTMPS_PORT: 'off' }).rtmpsPort, null);
+  assert.throws(() => loadConfig({ CERT_RENEW_DAYS: '0' }), /CERT_RENEW_DAYS="0" is invalid/);
+});

@@ -61,3 +61,15 @@ export interface SrsSummaries {
     kbps?: SrsKbps;
   };
 }
+
+export type CertSource = 'self-signed' | 'uploaded' | 'letsencrypt';
+export type AcmeStep = 'account' | 'order' | 'challenge' | 'validating' | 'finalizing' | 'downloading' | '';
+export type AcmeProblem = 'dns' | 'unreachable' | 'unauthorized' | 'rate-limited' | 'rejected' | 'acme-server' | 'other' | '';
+/** mgmt/cert/query: SRS Stack's provider, domain, key, crt, and ours (source, certificate, acme). */
+export interface CertQuery {
+  provider: 'ssl' | 'lets'; domain: string; key: string; crt: string;
+  source?: CertSource;
+  certificate?: { subject: string; domains: string[]; issuer: string; notBefore: string; notAfter: string; fingerprint: string; serial: string; chainLength: number; selfIssued: boolean };
+  acme?: { state: 'idle' | 'running' | 'ok' | 'failed'; domain: string; renewal: boolean; step: AcmeStep; startedAt: string; finishedAt: string; error: string; problem: AcmeProblem; directoryUrl: string };
+  renewBeforeDays?: number;
+}

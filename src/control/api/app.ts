@@ -9,6 +9,7 @@ import { empty } from './schema.js';
 import { openApiDocument } from './openapi.js';
 import { ApiRoutes, type RouteInfo } from './router.js';
 import { registerCallbacks } from './routes/callbacks/routes.js';
+import { registerHttps } from './routes/https/routes.js';
 import { registerLogin } from './routes/login/routes.js';
 import { registerNotBuilt } from './routes/not-built/routes.js';
 import { registerPublishSecret } from './routes/publish-secret/routes.js';
@@ -79,6 +80,7 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   registerStreams(routes, d);
   registerRecord(routes, d);
   registerSrsApi(routes, d);
+  registerHttps(routes, d);
   registerNotBuilt(routes);
   let openapi: string | null = null;
   routes.add({

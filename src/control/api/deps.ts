@@ -8,6 +8,7 @@ import type { LoginThrottle } from '../auth/throttle.js';
 import type { Callbacks } from '../hooks/callbacks.js';
 import type { PublishSecrets } from '../hooks/publish-secret.js';
 import type { HlsSettingsSync } from '../hls-settings.js';
+import type { HttpsCertificates } from '../https/manager.js';
 import type { Recorder } from '../jobs/record/recorder.js';
 import type { Store } from '../redis/store.js';
 import type { TrafficStats } from './stats.js';
@@ -40,6 +41,8 @@ export interface ApiDeps {
   recorder: Recorder;
   /** pushes the HLS settings (hphls, hlsll) to the HLS server */
   hlsSettings: HlsSettingsSync;
+  /** the HTTPS certificate (self-signed, uploaded, Let's Encrypt) */
+  https: HttpsCertificates;
   logger: Logger;
   /** the server's version, e.g. 0.1.0 */
   version: string;

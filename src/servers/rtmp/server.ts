@@ -72,6 +72,11 @@ export class RtmpServer {
     });
   }
 
+  /** Swaps the RTMPS certificate: new handshakes use it, connections in flight keep theirs. */
+  setCertificate(cert: { key: string; cert: string }): void {
+    this.tlsServer?.setSecureContext({ key: cert.key, cert: cert.cert });
+  }
+
   /** Stops accepting and ends every session. */
   close(): Promise<void> {
     const tls = this.tlsServer;

@@ -22,10 +22,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
     ].map((p) => `${T}/ffmpeg/${p}`),
   },
   {
-    reason: 'HTTPS certificates (self-signed on demand, upload, Let\'s Encrypt) are planned in issue #15',
-    paths: ['auto-self-signed-certificate', 'ssl', 'letsencrypt', 'cert/query'].map((p) => `${T}/mgmt/${p}`),
-  },
-  {
     reason: 'live rooms are planned in issue #16',
     paths: ['create', 'query', 'update', 'list', 'remove'].map((p) => `${T}/live/room/${p}`),
   },
