@@ -3,9 +3,9 @@
 // Run once per sequence header, never per packet.
 
 import { AudioCodec, VideoCodec, type AudioInfo, type Frame, type VideoInfo } from '../core/frame.js';
-import { aacAudioInfo } from './aac.js';
+import { aacAudioInfo, parseAudioSpecificConfig } from './aac.js';
 import { CodecError } from './codec-error.js';
-import { avcVideoInfo } from './h264.js';
+import { avcVideoInfo, parseAvcDecoderConfig } from './h264.js';
 import { hevcVideoInfo } from './h265.js';
 import { mpegAudioChannels, mpegAudioSampleRate } from './mpeg-audio.js';
 
@@ -42,4 +42,25 @@ export function describeAudio(frame: Frame): AudioInfo {
     return { codec, sampleRate: mpegAudioSampleRate(frame.data), channels: mpegAudioChannels(frame.data), profile: '' };
   }
   return { codec, sampleRate: frame.sampleRate ?? 0, channels: frame.channels ?? 0, profile: '' };
+}
+
+/**
+ * The RFC 6381 codec name of a sequence header, as HLS's CODECS attribute (RFC 8216 4.3.4.2) and MSE want it:
+ * `avc1.PPCCLL` from the AVC decoder configuration (profile, constraint flags, level), `mp4a.40.N` from the
+ * AudioSpecificConfig (the object type as signalled: 2 for LC, 5 for HE-AAC, 29 for HE-AAC v2), `mp4a.40.34`
+ * for MP3. Null when the header cannot say (H.265 here, or bytes the parsers refuse).
+ */
+export function codecString(header: Frame): string | null {
+  try {
+    if (header.type === 'video' && header.codec === VideoCodec.H264) {
+      const c = parseAvcDecoderConfig(header.data);
+      const hex = (n: number) => n.toString(16).padStart(2, '0');
+      return `avc1.${hex(c.profileIdc)}${hex(c.profileCompatibility)}${hex(c.levelIdc)}`;
+    }
+    if (header.type === 'audio' && header.codec === AudioCodec.AAC) return `mp4a.40.${parseAudioSpecificConfig(header.data).objectType}`;
+    if (header.type === 'audio' && header.codec === AudioCodec.MP3) return 'mp4a.40.34';
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
+  }
+  return null;
 }

@@ -134,3 +134,72 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   }
   return out;
 }
+
+/** One variant of a multivariant playlist (RFC 8216 4.3.4.2 EXT-X-STREAM-INF). */
+export interface VariantStream {
+  uri: string;
+  /** peak bits per second */
+  bandwidth: number;
+  /** average bits per second */
+  averageBandwidth?: number;
+  /** width x height */
+  resolution?: { width: number; height: number };
+  /** RFC 6381 codec names, e.g. ["avc1.64001f", "mp4a.40.2"] */
+  codecs?: string[];
+  frameRate?: number;
+}
+
+/**
+ * Builds a multivariant (master) playlist: EXT-X-VERSION 3, EXT-X-INDEPENDENT-SEGMENTS (every segment starts
+ * with a keyframe), then EXT-X-STREAM-INF with BANDWIDTH, AVERAGE-BANDWIDTH, RESOLUTION, FRAME-RATE, CODECS and
+ * the URI of each variant, in the order given. Throws CodecError CODEC_INVALID for a URI that is not one line,
+ * a bandwidth that is not a positive integer, or a codec name with a quote or comma.
+ */
+export function buildMultivariantPlaylist(variants: VariantStream[]): string {
+  const lines: string[] = [Tag.Header, `${Tag.Version}${HLS_DEFAULT_VERSION}`, '#EXT-X-INDEPENDENT-SEGMENTS'];
+  for (const v of variants) {
+    if (/[\r\n]/.test(v.uri) || v.uri.length === 0) throw invalid(`variant URI ${JSON.stringify(v.uri)} is not a single line`);
+    if (!Number.isInteger(v.bandwidth) || v.bandwidth <= 0) throw invalid(`variant ${v.uri} has an invalid BANDWIDTH ${v.bandwidth}`);
+    const attrs = [`BANDWIDTH=${v.bandwidth}`];
+    if (v.averageBandwidth !== undefined && Number.isInteger(v.averageBandwidth) && v.averageBandwidth > 0) {
+      attrs.push(`AVERAGE-BANDWIDTH=${v.averageBandwidth}`);
+    }
+    if (v.resolution && v.resolution.width > 0 && v.resolution.height > 0) {
+      attrs.push(`RESOLUTION=${Math.round(v.resolution.width)}x${Math.round(v.resolution.height)}`);
+    }
+    if (v.frameRate !== undefined && v.frameRate > 0) attrs.push(`FRAME-RATE=${v.frameRate.toFixed(3)}`);
+    if (v.codecs && v.codecs.length > 0) {
+      for (const c of v.codecs) if (/[",\s]/.test(c) || c === '') throw invalid(`codec name ${JSON.stringify(c)} cannot go in CODECS`);
+      attrs.push(`CODECS="${v.codecs.join(',')}"`);
+    }
+    lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** A variant as parsed back from a multivariant playlist (for tests and pull sources). */
+export interface ParsedVariant {
+  uri: string;
+  /** every attribute of its EXT-X-STREAM-INF, quotes removed */
+  attributes: Record<string, string>;
+}
+
+/** Parses the EXT-X-STREAM-INF entries of a multivariant playlist. Throws CodecError CODEC_INVALID without #EXTM3U. */
+export function parseMultivariantPlaylist(text: string): ParsedVariant[] {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  if (lines[0] !== Tag.Header) throw invalid('playlist does not start with #EXTM3U');
+  const out: ParsedVariant[] = [];
+  let pending: Record<string, string> | null = null;
+  for (const line of lines.slice(1)) {
+    if (line === '') continue;
+    if (line.startsWith('#EXT-X-STREAM-INF:')) {
+      pending = {};
+      const re = /([A-Z0-9-]+)=("[^"]*"|[^,]*)/g;
+      for (const m of line.slice('#EXT-X-STREAM-INF:'.length).matchAll(re)) pending[m[1]!] = m[2]!.replace(/^"|"$/g, '');
+    } else if (!line.startsWith('#') && pending) {
+      out.push({ uri: line, attributes: pending });
+      pending = null;
+    }
+  }
+  return out;
+}

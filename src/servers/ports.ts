@@ -36,3 +36,18 @@ export interface HlsSettings {
 export interface HlsSettingsPort {
   applyHlsSettings(s: HlsSettings): void;
 }
+
+/** One rendition of an ABR group: a stream of ours (with its own HLS playlist) and its nominal bitrate. */
+export interface HlsVariantRef {
+  stream: StreamUrl;
+  /** bits per second the rendition is encoded at (video + audio), for BANDWIDTH when it is not measured yet */
+  bandwidth: number;
+}
+
+/**
+ * Where transcoders declare ABR groups: `url` (e.g. live/S_abr) then serves a multivariant playlist (url.m3u8)
+ * listing the renditions that are live. null removes the group.
+ */
+export interface HlsVariantsPort {
+  setVariants(url: StreamUrl, variants: HlsVariantRef[] | null): void;
+}

@@ -9,6 +9,7 @@ import {
   type ProcessSummary,
   type RestartPolicy,
 } from '../../core/process-supervisor.js';
+import type { Readable } from 'node:stream';
 import { TypedEvent } from '../../core/event.js';
 import { FfmpegProgressParser, type FfmpegProgress } from './progress.js';
 
@@ -21,6 +22,11 @@ export interface FfmpegOptions {
   stdin?: boolean;
   /** FFmpeg's stdout as a stream (`pipe:1`) on each run (see `spawned`) */
   stdout?: boolean;
+  /**
+   * more output pipes beside stdout, for one FFmpeg writing several outputs (renditions): FFmpeg writes them
+   * to `pipe:4`, `pipe:5`, ... (see ffmpegOutputFd); read them with outputPipe(run, fd)
+   */
+  outputPipes?: number;
   /** restart policy over the defaults (1 s doubling to 30 s, reset after 10 s of running), or false */
   restart?: Partial<RestartPolicy> | false;
   /** SIGTERM (default: FFmpeg finishes its outputs) or SIGKILL (the output no longer matters) */
@@ -42,6 +48,17 @@ export interface FfmpegSummary extends ProcessSummary {
 /** fd of the progress pipe: stdin, stdout, stderr are 0..2 */
 const PROGRESS_FD = 3;
 
+/** The fd FFmpeg writes output `i` of a multi-output run to: stdout for the first, then 4, 5, ... (3 is progress). */
+export function ffmpegOutputFd(i: number): number {
+  return i === 0 ? 1 : PROGRESS_FD + i;
+}
+
+/** The stream of output fd `fd` (1 = stdout, 4.. = the outputPipes) of a run, or null when it has none. */
+export function outputPipe(run: ProcessRun, fd: number): Readable | null {
+  if (fd === 1) return run.stdout;
+  return run.pipes[fd - PROGRESS_FD] ?? null;
+}
+
 /** One supervised FFmpeg command line. */
 export class FfmpegSupervisor extends ProcessSupervisor {
   /** each progress report (about twice a second while FFmpeg runs) */
@@ -58,7 +75,7 @@ export class FfmpegSupervisor extends ProcessSupervisor {
       args: () => ['-nostats', '-progress', `pipe:${PROGRESS_FD}`, ...(typeof userArgs === 'function' ? userArgs() : userArgs)],
       stdin: ffmpeg.stdin ?? false,
       stdout: ffmpeg.stdout ? 'pipe' : 'ignore',
-      extraPipes: 1,
+      extraPipes: 1 + (ffmpeg.outputPipes ?? 0),
       restart: ffmpeg.restart,
       stopSignal: ffmpeg.stopSignal ?? 'SIGTERM',
       stopGraceMs: ffmpeg.stopGraceMs,

@@ -5,6 +5,7 @@
 import type { Frame } from '../../core/frame.js';
 import type { ProcessRun, ProcessSupervisor } from '../../core/process-supervisor.js';
 import { FlvDemuxer } from '../../codecs/flv.js';
+import { outputPipe } from './ffmpeg-supervisor.js';
 
 export interface FlvPipeSourceOptions {
   /** every Frame of the current run, timestamps as FFmpeg wrote them (ms from the run's start) */
@@ -13,6 +14,8 @@ export interface FlvPipeSourceOptions {
   onRun?: (run: ProcessRun) => void;
   /** refuse FLV tags larger than this (default codecs/flv's 16 MiB) */
   maxTagSize?: number;
+  /** the fd FFmpeg writes this FLV to: 1 (stdout, the default) or an output pipe (ffmpegOutputFd) */
+  fd?: number;
 }
 
 /** Reads the FLV stdout of every run of one supervised process as Frames. */
@@ -40,8 +43,9 @@ export class FlvPipeSource {
   }
 
   private attach(run: ProcessRun): void {
-    const stdout = run.stdout;
-    if (!stdout) throw new Error('FlvPipeSource needs a process started with its stdout as a pipe');
+    const fd = this.opts.fd ?? 1;
+    const stdout = outputPipe(run, fd);
+    if (!stdout) throw new Error(`FlvPipeSource needs a process started with its fd ${fd} as a pipe`);
     this.opts.onRun?.(run);
     const demuxer = new FlvDemuxer({
       maxTagSize: this.opts.maxTagSize,

@@ -5,7 +5,9 @@ import { randomId } from '../../core/ids.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Stream } from '../../hub/stream.js';
 import { streamKey, type StreamUrl } from '../../hub/stream-url.js';
-import type { HlsSettings, HlsSettingsPort } from '../ports.js';
+import { codecString } from '../../codecs/describe.js';
+import { buildMultivariantPlaylist, type VariantStream } from '../../codecs/m3u8.js';
+import type { HlsSettings, HlsSettingsPort, HlsVariantRef, HlsVariantsPort } from '../ports.js';
 import { HlsSession } from './hls-session.js';
 import { HlsSegmenter, parseSegmentName, type HlsSegment, type SegmenterOptions } from './segmenter.js';
 
@@ -23,8 +25,10 @@ const SWEEP_MS = 1000;
 /** beyond this many hls_ctx sessions, new players get the plain playlist (bounded memory under a flood) */
 const MAX_SESSIONS = 20000;
 
-export class HlsServer implements HlsSettingsPort {
+export class HlsServer implements HlsSettingsPort, HlsVariantsPort {
   private readonly byKey = new Map<string, HlsSegmenter>();
+  /** ABR groups: the key of the group's URL (live/S_abr) -> its renditions */
+  private readonly variantSets = new Map<string, { url: StreamUrl; variants: HlsVariantRef[] }>();
   private readonly sessions = new Map<string, HlsSession>();
   private settings: HlsSettings = { lowLatency: false, noHlsCtx: false };
   private timer: NodeJS.Timeout | null = null;
@@ -71,6 +75,46 @@ export class HlsServer implements HlsSettingsPort {
     this.byKey.set(key, seg);
     s.addSink(seg);
     // addSink replays the GOP, which is fine: the segmenter starts at its keyframe.
+  }
+
+  setVariants(url: StreamUrl, variants: HlsVariantRef[] | null): void {
+    if (variants && variants.length > 0) this.variantSets.set(streamKey(url), { url, variants: [...variants] });
+    else this.variantSets.delete(streamKey(url));
+  }
+
+  /** Whether `url` names an ABR group (its playlist is a multivariant one). */
+  hasVariants(url: StreamUrl): boolean {
+    return this.variantSets.has(streamKey(url));
+  }
+
+  /**
+   * The multivariant playlist of an ABR group: one EXT-X-STREAM-INF per rendition that is live and has a
+   * segment (BANDWIDTH from the encoder's bitrate, or what was measured if higher; RESOLUTION and CODECS from
+   * its sequence headers), highest bandwidth first; `query` (e.g. hls_ctx=...) is added to each URI. Null when
+   * it is not a group or no rendition is live yet.
+   */
+  multivariant(url: StreamUrl, query = ''): string | null {
+    const set = this.variantSets.get(streamKey(url));
+    if (!set) return null;
+    const out: VariantStream[] = [];
+    for (const v of set.variants) {
+      const seg = this.byKey.get(streamKey(v.stream));
+      const s = this.hub.get(v.stream);
+      if (!seg || !s?.active || !seg.playlist()) continue;
+      const codecs = [s.videoHeader, s.audioHeader].map((h) => (h ? codecString(h) : null)).filter((c): c is string => c !== null);
+      const name = v.stream.app === url.app ? `${v.stream.stream}.m3u8` : `/${v.stream.app}/${v.stream.stream}.m3u8`;
+      const measured = seg.measuredBitrate();
+      out.push({
+        uri: query ? `${name}?${query}` : name,
+        bandwidth: Math.max(1, Math.round(Math.max(v.bandwidth, measured) * 1.1)),
+        averageBandwidth: Math.max(1, Math.round(measured > 0 ? measured : v.bandwidth)),
+        ...(s.video && s.video.width > 0 ? { resolution: { width: s.video.width, height: s.video.height } } : {}),
+        ...(codecs.length > 0 ? { codecs } : {}),
+      });
+    }
+    if (out.length === 0) return null;
+    out.sort((a, b) => b.bandwidth - a.bandwidth);
+    return buildMultivariantPlaylist(out);
   }
 
   get(streamKey: string): HlsSegmenter | undefined {

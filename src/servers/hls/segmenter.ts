@@ -190,6 +190,13 @@ export class HlsSegmenter implements FrameSink {
     return this.segments.find((s) => s.seq === seq);
   }
 
+  /** The highest bitrate of the listed segments, bits per second (0 before the first): BANDWIDTH in ABR playlists. */
+  measuredBitrate(): number {
+    let peak = 0;
+    for (const s of this.listed()) if (s.duration >= 0.5) peak = Math.max(peak, (s.data.length * 8) / s.duration);
+    return Math.round(peak);
+  }
+
   get bytes(): number {
     let n = this.partBytes;
     for (const s of this.segments) n += s.data.length;

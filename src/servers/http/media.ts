@@ -100,6 +100,7 @@ export class HttpMediaHandler {
 
   private playlist(req: IncomingMessage, u: URL, url: StreamUrl, res: ServerResponse, head: boolean): void {
     const { hls } = this.opts;
+    if (hls.hasVariants(url)) return this.multivariant(req, u, url, res, head);
     const seg = hls.get(streamKey(url));
     const plain = seg?.playlist();
     if (!seg || !plain) {
@@ -148,6 +149,40 @@ export class HttpMediaHandler {
       return;
     }
     answer(seg.playlist(`hls_ctx=${encodeURIComponent(session.id)}`)!, noCache);
+  }
+
+  /**
+   * An ABR group's multivariant playlist (live/S_abr.m3u8). With hls_ctx sessions on, it starts (or keeps) one
+   * session for the group and each rendition's URI carries it, so the player's rendition playlists and segments
+   * count as that one viewer.
+   */
+  private multivariant(req: IncomingMessage, u: URL, url: StreamUrl, res: ServerResponse, head: boolean): void {
+    const { hls } = this.opts;
+    const settings = hls.current;
+    let query = '';
+    let cache = `public, max-age=${settings.lowLatency ? 1 : 10}`;
+    if (!settings.noHlsCtx) {
+      cache = 'no-cache, no-store, must-revalidate';
+      const ctx = u.searchParams.get('hls_ctx');
+      if (ctx !== null && !HLS_CTX_RE.test(ctx)) {
+        notFound(res, 'invalid hls_ctx: use the playlist URL without it to start a session');
+        return;
+      }
+      const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      const session = hls.session(ctx, ip, url, req.url ?? '');
+      if (session === null) {
+        notFound(res, `HLS session ${ctx} was ended by the API; reload the player to start a new one`);
+        return;
+      }
+      if (session) query = `hls_ctx=${encodeURIComponent(session.id)}`;
+    }
+    const text = hls.multivariant(url, query);
+    if (!text) {
+      notFound(res, `no rendition of ${streamPath(url)} is live yet: its transcode starts them when the source stream publishes; retry in a few seconds`);
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/vnd.apple.mpegurl', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': cache });
+    res.end(head ? undefined : text);
   }
 
   private live(
