@@ -54,6 +54,8 @@ export interface Config {
   forwardLimit: number;
   vliveLimit: number;
   cameraLimit: number;
+  /** most transcodes running at once (the global one and the per-stream ones; ours, SRS Stack has one) */
+  transcodeLimit: number;
   /** PLATFORM_DOCKER: whether we run in a container (null: find out, /.dockerenv) */
   platformDocker: boolean | null;
   /** the ACME directory (Let's Encrypt, its staging, or any ACME server) */
@@ -202,6 +204,7 @@ export function loadConfig(env: Env = process.env): Config {
     forwardLimit: int(env, 'SRS_FORWARD_LIMIT', 10, 0, 1000),
     vliveLimit: int(env, 'SRS_VLIVE_LIMIT', 10, 0, 1000),
     cameraLimit: int(env, 'SRS_CAMERA_LIMIT', 10, 0, 1000),
+    transcodeLimit: int(env, 'SRS_TRANSCODE_LIMIT', 10, 0, 1000),
     platformDocker: env.PLATFORM_DOCKER === undefined || env.PLATFORM_DOCKER === '' ? null : bool(env, 'PLATFORM_DOCKER', false),
   };
 }

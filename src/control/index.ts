@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { randomId } from '../core/ids.js';
 import type { Hub } from '../hub/hub.js';
-import type { HlsSettingsPort, MediaHooks } from '../servers/ports.js';
+import type { HlsSettingsPort, HlsVariantsPort, MediaHooks } from '../servers/ports.js';
 import { createApi } from './api/app.js';
 import type { RouteInfo } from './api/router.js';
 import type { ListenPorts } from './api/deps.js';
@@ -27,6 +27,7 @@ import { HttpsCertificates } from './https/manager.js';
 import type { Certificate } from './https/certificate.js';
 import { JobManager } from './jobs/job-manager.js';
 import { Recorder } from './jobs/record/recorder.js';
+import { Transcoder } from './jobs/transcode/transcoder.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
 
@@ -71,8 +72,8 @@ export interface ControlPlaneDeps {
   hub: Hub;
   logger: Logger;
   version: string;
-  /** the HLS server, given the HLS settings (hphls, hlsll) */
-  hls?: HlsSettingsPort;
+  /** the HLS server, given the HLS settings (hphls, hlsll) and the ABR groups of the transcodes */
+  hls?: HlsSettingsPort & HlsVariantsPort;
   options?: ControlPlaneOptions;
 }
 
@@ -149,6 +150,18 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     });
     cleanup.push(() => https.close());
     await https.saveKeys();
+    const hooks = createMediaHooks(secrets, callbacks, logger);
+    const ports: ListenPorts = { http: config.httpPort, rtmp: config.rtmpPort, srt: config.srtPort, rtc: config.rtcPort };
+    const transcoder = await Transcoder.start({
+      hub,
+      hooks,
+      secrets,
+      jobs,
+      logger,
+      ports: () => ({ rtmp: ports.rtmp, srt: ports.srt }),
+      hls: deps.hls ?? null,
+      limit: config.transcodeLimit,
+    });
 
     // Redis came back (possibly empty, if it lost its data): put back what we know.
     store.onReconnect(() => {
@@ -158,13 +171,11 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     });
 
     const throttle = new LoginThrottle(opts.throttle);
-    const ports: ListenPorts = { http: config.httpPort, rtmp: config.rtmpPort, srt: config.srtPort, rtc: config.rtcPort };
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, transcoder, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();
-    const hooks = createMediaHooks(secrets, callbacks, logger);
     logger.info({ redis: store.where, embedded: !!embedded, serverId }, 'control plane ready');
 
     let closed = false;

@@ -18,6 +18,7 @@ import { registerSettings } from './routes/settings/routes.js';
 import { registerSrsApi } from './routes/srs/routes.js';
 import { registerStreams } from './routes/streams/routes.js';
 import { registerSystem } from './routes/system/routes.js';
+import { registerTranscode } from './routes/transcode/routes.js';
 
 export interface ApiOptions {
   /** largest request body, bytes (default 1 MiB) */
@@ -79,6 +80,7 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   registerCallbacks(routes, d);
   registerStreams(routes, d);
   registerRecord(routes, d);
+  registerTranscode(routes, d);
   registerSrsApi(routes, d);
   registerHttps(routes, d);
   registerNotBuilt(routes);

@@ -10,6 +10,7 @@ import type { PublishSecrets } from '../hooks/publish-secret.js';
 import type { HlsSettingsSync } from '../hls-settings.js';
 import type { HttpsCertificates } from '../https/manager.js';
 import type { Recorder } from '../jobs/record/recorder.js';
+import type { Transcoder } from '../jobs/transcode/transcoder.js';
 import type { Store } from '../redis/store.js';
 import type { TrafficStats } from './stats.js';
 import type { SystemStats } from './system-stats.js';
@@ -39,6 +40,8 @@ export interface ApiDeps {
   system: SystemStats;
   /** recording */
   recorder: Recorder;
+  /** transcoding (the global task and the per-stream ones) */
+  transcoder: Transcoder;
   /** pushes the HLS settings (hphls, hlsll) to the HLS server */
   hlsSettings: HlsSettingsSync;
   /** the HTTPS certificate (self-signed, uploaded, Let's Encrypt) */
