@@ -98,6 +98,13 @@ export const api = {
   recordEnd: (uuid: string) => stack<null>(PATHS.recordEnd, { uuid }),
   recordRemove: (uuid: string) => stack<null>(PATHS.recordRemove, { uuid }),
   recordS3Check: (s3?: T.S3Settings) => stack<T.S3Check>(PATHS.recordS3Check, s3 ? { s3 } : {}),
+  transcode: () => stack<T.GlobalTranscode>(PATHS.transcodeQuery),
+  applyTranscode: (g: T.GlobalTranscode) => stack<null>(PATHS.transcodeApply, g),
+  transcodeTask: () => stack<T.GlobalTranscodeTask>(PATHS.transcodeTask),
+  transcodes: () => stack<T.StreamTranscode[]>(PATHS.transcodeList),
+  saveTranscode: (b: { id?: string; stream: string; enabled: boolean; label: string; profiles: T.TranscodeProfile[] }) =>
+    stack<{ id: string }>(PATHS.transcodeUpdate, b),
+  removeTranscode: (id: string) => stack<null>(PATHS.transcodeRemove, { id }),
   summaries: () => srs<T.SrsSummaries>(PATHS.summaries),
   streams: () => srs<{ streams: T.SrsStream[] }>(`${PATHS.streams}?count=100`),
   clients: () => srs<{ clients: T.SrsClient[] }>(`${PATHS.clients}?count=500`),

@@ -73,3 +73,32 @@ export interface CertQuery {
   acme?: { state: 'idle' | 'running' | 'ok' | 'failed'; domain: string; renewal: boolean; step: AcmeStep; startedAt: string; finishedAt: string; error: string; problem: AcmeProblem; directoryUrl: string };
   renewBeforeDays?: number;
 }
+
+/** SRS Stack's global transcode config. */
+export interface GlobalTranscode {
+  all: boolean; vcodec: string; acodec: string; vbitrate: number; abitrate: number; vprofile: string; vpreset: string;
+  achannels: number; server: string; secret: string;
+}
+export interface TranscodeProfile {
+  name: string; vcodec: string; vprofile: string; vpreset: string; vbitrate: number; fps: number; size: string;
+  acodec: string; abitrate: number; achannels: number; target: string;
+}
+export interface JobStatus {
+  uuid: string; id: string; state: 'starting' | 'running' | 'retrying' | 'stopped' | 'failed'; reason: string; retryInMs: number;
+  attempts: number; runningSince: string; uptime: number; frames: number; bytes: number; kbps: number; log: string[]; update: string;
+}
+export interface FfmpegProgress {
+  frame: number; fps: number | null; bitrateKbps: number | null; totalSize: number | null; outTimeMs: number | null; speed: number | null;
+  dupFrames: number; dropFrames: number;
+}
+export interface TranscodeLive {
+  input: string; waiting: string; pid: number | null; progress: FfmpegProgress | null; progressAt: string; drops: number;
+  renditions: { name: string; output: string; local: boolean; frames: number; bytes: number; kbps: number; width: number; height: number }[];
+}
+export interface GlobalTranscodeTask {
+  uuid: string; enabled: boolean; input: string; output: string; frame: { log: string; update: string };
+  status: JobStatus | null; live: TranscodeLive;
+}
+export interface StreamTranscode {
+  id: string; stream: string; enabled: boolean; label: string; profiles: TranscodeProfile[]; abr: string; status: JobStatus; live: TranscodeLive;
+}

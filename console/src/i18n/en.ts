@@ -3,7 +3,7 @@ export const en = {
   app: { title: 'SRS Stack' },
   common: { copy: 'Copy', copied: 'Copied', save: 'Save', saved: 'Saved', refresh: 'Refresh' },
   nav: {
-    dashboard: 'Dashboard', streaming: 'Streaming', recording: 'Recording', callbacks: 'HTTP callbacks',
+    dashboard: 'Dashboard', streaming: 'Streaming', recording: 'Recording', transcode: 'Transcode', callbacks: 'HTTP callbacks',
     settings: 'Settings', https: 'HTTPS', openapi: 'OpenAPI', logout: 'Log out', menu: 'Menu',
   },
   login: {
@@ -58,6 +58,21 @@ export const en = {
       ok: 'The S3 settings work.', credentials: 'Wrong credentials.', denied: 'Permission denied.', 'no-bucket': 'No such bucket.',
       unreachable: 'The endpoint cannot be reached.', timeout: 'The endpoint did not answer in time.', error: 'The storage answered an error.',
     },
+  },
+  transcode: {
+    title: 'Transcode',
+    global: 'Transcode the newest stream (SRS Stack)', globalHint: 'One FFmpeg transcodes the stream published last (never its own output) and publishes it to the output URL.',
+    enabled: 'Transcode', vcodec: 'Video encoder', vprofile: 'Profile', vpreset: 'Preset', vbitrate: 'Video kbps', fps: 'FPS', size: 'Size',
+    sizeHint: 'WxH or a height; empty keeps the input', acodec: 'Audio encoder', abitrate: 'Audio kbps', achannels: 'Channels',
+    achannelsHint: '0 keeps the input', server: 'Output server', secret: 'Output stream (and ?secret=)', target: 'Target URL',
+    targetHint: 'empty: a stream of ours, live/<stream>_<name>',
+    input: 'Input', output: 'Output', progress: 'Progress', state: 'State', log: 'Log', noLog: '(no line yet)',
+    perStream: 'Per-stream transcodes (several renditions, ABR)', perStreamHint: 'Each rendition of ours is published as live/<stream>_<name>; two or more make an ABR playlist live/<stream>_abr.m3u8 that players switch between.',
+    none: 'No per-stream transcode yet.', add: 'Add a transcode', edit: 'Edit', remove: 'Remove', confirmRemove: 'Stop and remove this transcode?',
+    stream: 'Input stream (app/stream)', label: 'Label', renditions: 'Renditions', addRendition: 'Add a rendition', name: 'Name',
+    enable: 'Enable', disable: 'Disable', abr: 'ABR playlist', cancel: 'Cancel', waiting: 'waiting', drops: '{{n}} input frames dropped',
+    retryIn: 'retrying in {{s}} s', pid: 'FFmpeg pid {{pid}}',
+    states: { starting: 'starting', running: 'running', retrying: 'retrying', stopped: 'stopped', failed: 'failed' },
   },
   callbacks: {
     title: 'HTTP callbacks', enabled: 'Send HTTP callbacks', target: 'Target URL', useSample: 'Use the built-in sample receiver',

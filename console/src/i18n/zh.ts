@@ -5,7 +5,7 @@ export const zh: Dictionary = {
   app: { title: 'SRS Stack' },
   common: { copy: '复制', copied: '已复制', save: '保存', saved: '已保存', refresh: '刷新' },
   nav: {
-    dashboard: '仪表盘', streaming: '推流与播放', recording: '录制', callbacks: 'HTTP 回调',
+    dashboard: '仪表盘', streaming: '推流与播放', recording: '录制', transcode: '转码', callbacks: 'HTTP 回调',
     settings: '设置', https: 'HTTPS', openapi: 'OpenAPI', logout: '退出', menu: '菜单',
   },
   login: {
@@ -60,6 +60,21 @@ export const zh: Dictionary = {
       ok: 'S3 设置可用。', credentials: '密钥错误。', denied: '没有权限。', 'no-bucket': '存储桶不存在。',
       unreachable: '无法连接服务地址。', timeout: '服务地址没有及时响应。', error: '存储服务返回了错误。',
     },
+  },
+  transcode: {
+    title: '转码',
+    global: '转码最新的流（SRS Stack）', globalHint: '一个 FFmpeg 转码最后推送的流（不含它自己的输出），并推送到输出地址。',
+    enabled: '转码', vcodec: '视频编码器', vprofile: 'Profile', vpreset: 'Preset', vbitrate: '视频码率 kbps', fps: '帧率', size: '分辨率',
+    sizeHint: '宽x高或高度；留空保持输入', acodec: '音频编码器', abitrate: '音频码率 kbps', achannels: '声道',
+    achannelsHint: '0 保持输入', server: '输出服务器', secret: '输出流（及 ?secret=）', target: '目标地址',
+    targetHint: '留空：本服务器的流 live/<流>_<名称>',
+    input: '输入', output: '输出', progress: '进度', state: '状态', log: '日志', noLog: '（暂无）',
+    perStream: '按流转码（多路清晰度，ABR）', perStreamHint: '每路清晰度发布为 live/<流>_<名称>；两路及以上生成 ABR 播放列表 live/<流>_abr.m3u8，播放器可在其间切换。',
+    none: '还没有按流转码。', add: '添加转码', edit: '编辑', remove: '删除', confirmRemove: '停止并删除这个转码？',
+    stream: '输入流（应用/流）', label: '标签', renditions: '清晰度', addRendition: '添加清晰度', name: '名称',
+    enable: '启用', disable: '停用', abr: 'ABR 播放列表', cancel: '取消', waiting: '等待中', drops: '丢弃了 {{n}} 个输入帧',
+    retryIn: '{{s}} 秒后重试', pid: 'FFmpeg 进程 {{pid}}',
+    states: { starting: '启动中', running: '运行中', retrying: '重试中', stopped: '已停止', failed: '失败' },
   },
   callbacks: {
     title: 'HTTP 回调', enabled: '发送 HTTP 回调', target: '回调地址', useSample: '使用内置的示例接收器',
