@@ -253,6 +253,7 @@ describe('transcode', { skip }, () => {
       { stream: `live/${source}`, profiles: [{ name: 'x', size: 'big' }] },
       { stream: `live/${source}`, profiles: [{ name: 'x', target: 'http://example.com/x' }] },
       { stream: `live/${source}`, profiles: [{ name: 'x' }, { name: 'x' }] },
+      { stream: '../x', profiles: [{ name: 'x' }] },
     ];
     for (const b of bad) {
       const res = await server.api('/terraform/v1/ffmpeg/transcode/streams/update', b);
@@ -264,4 +265,24 @@ describe('transcode', { skip }, () => {
     const unauth = await fetch(`${server.http}/terraform/v1/ffmpeg/transcode/streams/list`, { method: 'POST', body: '{}' });
     assert.notEqual(unauth.status, 200);
   });
+});
+
+test('SRS_TRANSCODE_LIMIT: a transcode beyond the limit is refused with a clear error', async () => {
+  const s = await startServer({ SRS_TRANSCODE_LIMIT: '1' });
+  try {
+    const body = (name: string) => ({ stream: `live/${name}`, profiles: [{ name: 'low', vbitrate: 200 }] });
+    const first = await s.api<{ id: string }>('/terraform/v1/ffmpeg/transcode/streams/update', body('nobody1'));
+    assert.equal(first.status, 200, first.message);
+    // It waits for its stream, which counts as running.
+    const l = await waitFor(async () => (await s.api<StreamTranscodeView[]>('/terraform/v1/ffmpeg/transcode/streams/list')).data.find((x) => x.live.waiting), 5000, 'waiting');
+    assert.match(l.live.waiting, /waiting for live\/nobody1/);
+    const second = await s.api('/terraform/v1/ffmpeg/transcode/streams/update', body('nobody2'));
+    assert.equal(second.status, 400);
+    assert.match(second.message ?? '', /at most 1 transcode tasks can run at once; stop or remove one first/);
+    // A disabled one does not count.
+    const off = await s.api('/terraform/v1/ffmpeg/transcode/streams/update', { ...body('nobody3'), enabled: false });
+    assert.equal(off.status, 200, off.message);
+  } finally {
+    await s.close();
+  }
 });

@@ -196,7 +196,7 @@ export function TranscodePage() {
           </Group>
           <Text size="xs" c="dimmed">{t('transcode.perStreamHint')}</Text>
           {list.length === 0 ? <Text size="sm" c="dimmed" data-testid="tc-none">{t('transcode.none')}</Text> : (
-            <Table.ScrollContainer minWidth={820}>
+            <Table.ScrollContainer minWidth={760}>
               <Table striped data-testid="tc-list">
                 <Table.Thead><Table.Tr>
                   <Table.Th>{t('transcode.input')}</Table.Th><Table.Th>{t('transcode.renditions')}</Table.Th>
@@ -231,13 +231,13 @@ export function TranscodePage() {
                       <Table.Td miw={160}><StateBadge status={x.status} live={x.live} /></Table.Td>
                       <Table.Td miw={150}><Progress live={x.live} /></Table.Td>
                       <Table.Td>
-                        <Group gap={4} wrap="nowrap">
+                        <Stack gap={4}>
                           <Button size="xs" variant="light" onClick={() => void toggle(x)} data-testid="tc-toggle">{x.enabled ? t('transcode.disable') : t('transcode.enable')}</Button>
                           <Button size="xs" variant="light" onClick={() => setDraft({ id: x.id, stream: x.stream, enabled: x.enabled, label: x.label, profiles: x.profiles.map((p) => ({ ...p })) })} data-testid="tc-edit">{t('transcode.edit')}</Button>
                           <Button size="xs" variant="light" onClick={() => setLogOf(x)} data-testid="tc-show-log">{t('transcode.log')}</Button>
                           <Button size="xs" variant="light" color="red" data-testid="tc-remove"
                             onClick={() => { if (window.confirm(t('transcode.confirmRemove'))) void act(() => api.removeTranscode(x.id)); }}>{t('transcode.remove')}</Button>
-                        </Group>
+                        </Stack>
                       </Table.Td>
                     </Table.Tr>
                   ))}

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { Hub } from '../../../hub/hub.js';
 import type { Stream, FrameSink } from '../../../hub/stream.js';
-import { DEFAULT_VHOST, streamPath, type StreamUrl } from '../../../hub/stream-url.js';
+import { DEFAULT_VHOST, isValidName, streamPath, type StreamUrl } from '../../../hub/stream-url.js';
 import { FfmpegSupervisor, ffmpegOutputFd } from '../../../servers/ffmpeg/ffmpeg-supervisor.js';
 import { FlvPipeSink } from '../../../servers/ffmpeg/flv-pipe-sink.js';
 import { FlvPipeSource } from '../../../servers/ffmpeg/flv-pipe-source.js';
@@ -133,7 +133,8 @@ export function abrStream(input: string): string {
 /** app/stream -> a StreamUrl of the default vhost; null when it is not app/stream. */
 export function parseStreamPath(path: string): StreamUrl | null {
   const m = /^\/?([\w.~-]{1,128})\/([\w.~-]{1,256})$/.exec(path.trim());
-  return m ? { vhost: DEFAULT_VHOST, app: m[1]!, stream: m[2]!, param: '' } : null;
+  if (!m || !isValidName(m[1]!) || !isValidName(m[2]!)) return null;
+  return { vhost: DEFAULT_VHOST, app: m[1]!, stream: m[2]!, param: '' };
 }
 
 function progressLine(p: FfmpegProgress): string {
