@@ -1,7 +1,7 @@
 // Transcode: SRS Stack's global task (the newest stream to one output URL) and our per-stream transcodes with
 // several renditions; each shows its state (with the reason while retrying or failed), FFmpeg's progress (fps,
 // speed, bitrate, frames), each rendition's figures, the last log lines and the ABR playlist. Refreshed every 2 s.
-import { Alert, Anchor, Badge, Button, Card, Code, Group, Modal, NumberInput, ScrollArea, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Card, Code, Group, Modal, NumberInput, ScrollArea, SimpleGrid, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
@@ -86,21 +86,21 @@ function GlobalCard({ onMsg }: { onMsg: (ok: boolean, text: string) => void }) {
         <Title order={5}>{t('transcode.global')}</Title>
         <Text size="xs" c="dimmed">{t('transcode.globalHint')}</Text>
         <Switch label={t('transcode.enabled')} checked={cfg.all} data-testid="tc-global-on" onChange={(e) => void save({ ...cfg, all: e.currentTarget.checked })} />
-        <Group grow align="flex-start">
+        <SimpleGrid cols={{ base: 1, xs: 2, sm: 4 }}>
           <TextInput label={t('transcode.vcodec')} value={cfg.vcodec} onChange={(e) => set('vcodec', e.currentTarget.value)} data-testid="tc-g-vcodec" />
           <TextInput label={t('transcode.vprofile')} value={cfg.vprofile} onChange={(e) => set('vprofile', e.currentTarget.value)} />
           <TextInput label={t('transcode.vpreset')} value={cfg.vpreset} onChange={(e) => set('vpreset', e.currentTarget.value)} />
           <NumberInput label={t('transcode.vbitrate')} value={cfg.vbitrate} min={100} max={100000} onChange={(v) => set('vbitrate', Number(v) || 0)} />
-        </Group>
-        <Group grow align="flex-start">
+        </SimpleGrid>
+        <SimpleGrid cols={{ base: 1, xs: 2, sm: 4 }}>
           <TextInput label={t('transcode.acodec')} value={cfg.acodec} onChange={(e) => set('acodec', e.currentTarget.value)} />
           <NumberInput label={t('transcode.abitrate')} value={cfg.abitrate} min={8} max={1000} onChange={(v) => set('abitrate', Number(v) || 0)} />
           <NumberInput label={t('transcode.achannels')} description={t('transcode.achannelsHint')} value={cfg.achannels} min={0} max={8} onChange={(v) => set('achannels', Number(v) || 0)} />
-        </Group>
-        <Group grow align="flex-start">
+        </SimpleGrid>
+        <SimpleGrid cols={{ base: 1, xs: 2, sm: 4 }}>
           <TextInput label={t('transcode.server')} value={cfg.server} onChange={(e) => set('server', e.currentTarget.value)} data-testid="tc-g-server" />
           <TextInput label={t('transcode.secret')} value={cfg.secret} onChange={(e) => set('secret', e.currentTarget.value)} data-testid="tc-g-secret" />
-        </Group>
+        </SimpleGrid>
         <Group><Button size="xs" onClick={() => void save(cfg)} data-testid="tc-global-save">{t('common.save')}</Button></Group>
         {task && (
           <Table withRowBorders={false} data-testid="tc-global-task">
@@ -125,22 +125,22 @@ function ProfileEditor({ p, onChange, onRemove, i }: { p: TranscodeProfile; onCh
   const set = (k: keyof TranscodeProfile, v: string | number) => onChange({ ...p, [k]: v });
   return (
     <Card withBorder p="xs" data-testid={`tc-profile-${i}`}>
-      <Group grow align="flex-start" gap="xs">
+      <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="xs">
         <TextInput size="xs" label={t('transcode.name')} value={p.name} placeholder="720p" onChange={(e) => set('name', e.currentTarget.value)} data-testid="tc-p-name" />
         <TextInput size="xs" label={t('transcode.size')} description={t('transcode.sizeHint')} value={p.size} onChange={(e) => set('size', e.currentTarget.value)} data-testid="tc-p-size" />
         <NumberInput size="xs" label={t('transcode.vbitrate')} value={p.vbitrate} min={50} max={100000} onChange={(v) => set('vbitrate', Number(v) || 0)} data-testid="tc-p-vbitrate" />
         <NumberInput size="xs" label={t('transcode.fps')} value={p.fps} min={1} max={120} onChange={(v) => set('fps', Number(v) || 0)} />
-      </Group>
-      <Group grow align="flex-start" gap="xs">
+      </SimpleGrid>
+      <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="xs">
         <TextInput size="xs" label={t('transcode.vcodec')} value={p.vcodec} onChange={(e) => set('vcodec', e.currentTarget.value)} data-testid="tc-p-vcodec" />
         <TextInput size="xs" label={t('transcode.vprofile')} value={p.vprofile} onChange={(e) => set('vprofile', e.currentTarget.value)} />
         <TextInput size="xs" label={t('transcode.vpreset')} value={p.vpreset} onChange={(e) => set('vpreset', e.currentTarget.value)} />
-      </Group>
-      <Group grow align="flex-start" gap="xs">
+      </SimpleGrid>
+      <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="xs">
         <TextInput size="xs" label={t('transcode.acodec')} value={p.acodec} onChange={(e) => set('acodec', e.currentTarget.value)} />
         <NumberInput size="xs" label={t('transcode.abitrate')} value={p.abitrate} min={8} max={1000} onChange={(v) => set('abitrate', Number(v) || 0)} />
         <NumberInput size="xs" label={t('transcode.achannels')} value={p.achannels} min={0} max={8} onChange={(v) => set('achannels', Number(v) || 0)} data-testid="tc-p-achannels" />
-      </Group>
+      </SimpleGrid>
       <Group align="flex-end" gap="xs">
         <TextInput size="xs" style={{ flex: 1 }} label={t('transcode.target')} description={t('transcode.targetHint')} value={p.target} onChange={(e) => set('target', e.currentTarget.value)} />
         <Button size="xs" variant="subtle" color="red" onClick={onRemove}>{t('transcode.remove')}</Button>
