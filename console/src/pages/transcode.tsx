@@ -58,11 +58,12 @@ function GlobalCard({ onMsg }: { onMsg: (ok: boolean, text: string) => void }) {
   const [cfg, setCfg] = useState<GlobalTranscode | null>(null);
   const [task, setTask] = useState<GlobalTranscodeTask | null>(null);
   useEffect(() => {
-    api.transcode().then((c) => setCfg({
+    Promise.all([api.transcode(), api.publishSecret().catch(() => ({ publish: '', pubNoAuth: true }))]).then(([c, ps]) => setCfg({
       ...c,
       vcodec: c.vcodec || 'libx264', vprofile: c.vprofile || 'baseline', vpreset: c.vpreset || 'faster', vbitrate: c.vbitrate || 1200,
       acodec: c.acodec || 'aac', abitrate: c.abitrate || 64,
-      server: c.server || `rtmp://${location.hostname}/live/`, secret: c.secret || 'livestream-trans',
+      // SRS Stack's console defaults: our RTMP server, livestream-trans with the publish secret
+      server: c.server || `rtmp://${location.hostname}/live/`, secret: c.secret || `livestream-trans${ps.publish && !ps.pubNoAuth ? `?secret=${ps.publish}` : ''}`,
     }), (e: Error) => onMsg(false, e.message));
     const load = () => api.transcodeTask().then(setTask, () => undefined);
     load();
