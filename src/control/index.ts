@@ -26,6 +26,7 @@ import { PublishSecrets } from './hooks/publish-secret.js';
 import { HttpsCertificates } from './https/manager.js';
 import type { Certificate } from './https/certificate.js';
 import { JobManager } from './jobs/job-manager.js';
+import { Forwarder } from './jobs/forward/forwarder.js';
 import { Recorder } from './jobs/record/recorder.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
@@ -133,6 +134,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     cleanup.push(() => jobs.close());
     const recorder = await Recorder.start({ config, hub, store, callbacks, jobs, logger });
     cleanup.push(() => recorder.close());
+    const forward = await Forwarder.start({ hub, jobs, logger, limit: config.forwardLimit });
     const hlsSettings = new HlsSettingsSync(store, deps.hls ?? null, logger);
     await hlsSettings.load();
     const https = await HttpsCertificates.start({
@@ -160,7 +162,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     const throttle = new LoginThrottle(opts.throttle);
     const ports: ListenPorts = { http: config.httpPort, rtmp: config.rtmpPort, srt: config.srtPort, rtc: config.rtcPort };
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, forward, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();

@@ -9,6 +9,7 @@ import type { Callbacks } from '../hooks/callbacks.js';
 import type { PublishSecrets } from '../hooks/publish-secret.js';
 import type { HlsSettingsSync } from '../hls-settings.js';
 import type { HttpsCertificates } from '../https/manager.js';
+import type { Forwarder } from '../jobs/forward/forwarder.js';
 import type { Recorder } from '../jobs/record/recorder.js';
 import type { Store } from '../redis/store.js';
 import type { TrafficStats } from './stats.js';
@@ -39,6 +40,8 @@ export interface ApiDeps {
   system: SystemStats;
   /** recording */
   recorder: Recorder;
+  /** forward (restream) targets */
+  forward: Forwarder;
   /** pushes the HLS settings (hphls, hlsll) to the HLS server */
   hlsSettings: HlsSettingsSync;
   /** the HTTPS certificate (self-signed, uploaded, Let's Encrypt) */
