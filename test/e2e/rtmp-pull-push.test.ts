@@ -5,9 +5,6 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as netConnect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as tlsServer } from 'node:tls';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { generate } from 'selfsigned';
 import type { App } from '../../src/app.js';
 import { parseRtmpUrl } from '../../src/hub/stream-url.js';
@@ -16,7 +13,8 @@ import { RtmpPull } from '../../src/servers/rtmp/pull.js';
 import { RtmpPullSource } from '../../src/servers/rtmp/pull-source.js';
 import { RtmpPush } from '../../src/servers/rtmp/push.js';
 import { requireTool } from '../support.js';
-import { cleanupAll, freePort, probe, publish, randomName, run, sleep, startServer, summarize, tempDir, waitFor, type Proc, type TestServer } from './helpers.js';
+import { startNms } from './nms.js';
+import { cleanupAll, freePort, probe, publish, randomName, run, sleep, startServer, summarize, waitFor, type Proc, type TestServer } from './helpers.js';
 
 const skip = requireTool('ffmpeg', 'ffprobe');
 let srv: TestServer;
@@ -47,34 +45,10 @@ async function tlsTerminator(target: number, key: string, cert: string): Promise
 before(async () => {
   if (skip) return;
   srv = await startServer();
-  nmsRtmp = await freePort();
-  nmsHttp = await freePort();
-  const dir = tempDir('nms-');
-  const config = {
-    bind: '127.0.0.1',
-    notify: { url: '' },
-    store: { path: join(dir, 'data'), maxHistory: 100 },
-    auth: { play: false, publish: false, secret: 'x'.repeat(32), jwt: { secret: 'y'.repeat(64), expiresIn: '24h', refreshExpiresIn: '7d', algorithm: 'HS256', users: [] } },
-    rtmp: { port: nmsRtmp },
-    http: { port: nmsHttp },
-    webadmin: { enable: false },
-    record: { auto: false, path: join(dir, 'record') },
-  };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  const bin = createRequire(import.meta.url).resolve('node-media-server/bin/app.js');
-  nms = run(process.execPath, [bin, '-c', join(dir, 'config.json'), '--no-admin']);
-  await waitFor(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const s = netConnect(nmsRtmp, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      }),
-    15000,
-    `node-media-server listening on ${nmsRtmp}: ${nms.stderr()}`,
-  );
+  const n = await startNms();
+  nms = n.proc;
+  nmsRtmp = n.rtmpPort;
+  nmsHttp = n.httpPort;
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048, algorithm: 'sha256' });
   tlsToNms = await tlsTerminator(nmsRtmp, pems.private, pems.cert);
   tlsToUs = await tlsTerminator(srv.app.rtmpPort, pems.private, pems.cert);

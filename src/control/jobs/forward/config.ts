@@ -36,7 +36,7 @@ export function streamRefError(ref: string): string | null {
   if (ref === '') return null;
   if (ref.length > 256) return 'is longer than 256 characters';
   const parts = ref.replace(/^\/+/, '').split('/');
-  if (parts.length > 3 || parts.some((p) => !/^[\w.\-~]+$/.test(p))) return 'must be a stream name (letters, digits, - _ . ~) or app/stream';
+  if (parts.length > 3 || parts.some((p) => !/^[\w.\-~]+$/.test(p) || /^\.+$/.test(p))) return 'must be a stream name (letters, digits, - _ . ~) or app/stream';
   return null;
 }
 

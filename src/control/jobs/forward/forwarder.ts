@@ -222,7 +222,8 @@ export class Forwarder {
   /** The stream to follow now: the main one while it is live (and flowing), else the backup, else none. */
   private choose(c: ForwardConfig, current: Stream | null): Stream | null {
     const now = Date.now();
-    const live = this.deps.hub.list().filter((s) => s.active);
+    // live, with its sequence headers (a publish that just began has none yet: the target would get frames it cannot decode)
+    const live = this.deps.hub.list().filter((s) => s.active && (s.videoHeader !== null || s.audioHeader !== null));
     const newest = (list: Stream[]) => list.sort((a, b) => b.publishedAt - a.publishedAt)[0] ?? null;
     const backup = c.backup ? newest(live.filter((s) => streamMatches(s, c.backup))) : null;
     let main: Stream | null;
@@ -309,6 +310,7 @@ export class Forwarder {
       return;
     }
     rt.waiting = '';
+    rt.input = input.path.slice(1);
     job.running();
     job.log(`forwarding ${input.path.slice(1)} to ${masked}`);
     this.log.info({ platform: c.platform, input: input.path, target: masked }, 'forward start');

@@ -136,6 +136,7 @@ export class InputSwitch {
       const newest = a.newestAtAttach ?? f.dts;
       a.offset = this.lastDts === null ? -f.dts : this.timelineNow() - newest;
     }
+    if (a.stream.videoHeader === null && a.stream.audioHeader === null) return; // nothing a decoder could start from
     const hasVideo = a.stream.videoHeader !== null;
     const at = f.dts + a.offset;
     const starts = hasVideo ? f.type === 'video' && f.keyframe : true;
