@@ -274,3 +274,36 @@ test('forward API: malformed JSON, bad platform, bad URLs, bad action, over the 
   const cfg = (await srv.api<Record<string, unknown>>('/terraform/v1/ffmpeg/forward/secret')).data;
   assert.equal(cfg.wx, undefined);
 });
+
+test('StreamOutput (the output of vlive, camera, transcode) pushes to an srt:// target through the same TargetPush', { skip }, async () => {
+  const { StreamOutput } = await import('../../src/servers/stream-output.js');
+  // another server: its SRT port is not ours, so the output is a target push, not an in-process publish
+  const other = await startServer();
+  try {
+    const name = randomName('out');
+    const url = `srt://127.0.0.1:${other.app.srtPort}?streamid=${encodeURIComponent(`#!::r=live/${name}?secret=${other.secret},m=publish`)}`;
+    const deps = { hub: srv.app.hub, hooks: srv.app.hooks, logger: srv.app.logger, ports: () => ({ rtmp: srv.app.rtmpPort, srt: srv.app.srtPort }), streamOptions: { gopCache: true, gopMaxFrames: 3000, mwLatencyMs: 0, queueBytes: 1 << 22 } };
+    assert.throws(() => new StreamOutput('http://x/y', 'file-publish', 'test', deps), /unsupported target/);
+    const out = new StreamOutput(url, 'file-publish', 'test', deps);
+    assert.equal(out.local, null);
+    await out.open();
+    // frames from one of our streams, as a job would give them
+    const input = randomName('src');
+    const ff = publish(srv.publishUrl(input), { size: '240x160' });
+    procs.push(ff);
+    const s = await waitFor(() => srv.app.hub.list().find((x) => x.url.stream === input && x.videoHeader && x.audioHeader), 15000, 'the source');
+    const sink = { onFrame: (f: import('../../src/core/frame.js').Frame) => out.push(f) };
+    s.addSink(sink);
+    try {
+      const info = await probe(`${other.http}/live/${name}.flv`);
+      assert.equal(summarize(info.streams), 'aac, h264 240x160');
+      assert.ok(out.frames > 25, `frames ${out.frames}`);
+    } finally {
+      s.removeSink(sink);
+      await out.close();
+      ff.kill();
+    }
+  } finally {
+    await other.close();
+  }
+});
