@@ -14,6 +14,7 @@ import { SetupPage } from './pages/setup';
 import { DashboardPage } from './pages/dashboard';
 import { StreamingPage } from './pages/streaming';
 import { RecordingPage } from './pages/recording';
+import { ForwardPage } from './pages/forward';
 import { CallbacksPage } from './pages/callbacks';
 import { SettingsPage } from './pages/settings';
 import { OpenApiPage } from './pages/openapi';
@@ -24,6 +25,7 @@ const NAV = [
   { to: '/dashboard', key: 'nav.dashboard' },
   { to: '/streaming', key: 'nav.streaming' },
   { to: '/recording', key: 'nav.recording' },
+  { to: '/forward', key: 'nav.forward' },
   { to: '/callbacks', key: 'nav.callbacks' },
   { to: '/https', key: 'nav.https' },
   { to: '/settings', key: 'nav.settings' },
@@ -108,6 +110,7 @@ export function App() {
       <Route path="/dashboard" element={guarded(<DashboardPage />)} />
       <Route path="/streaming" element={guarded(<StreamingPage />)} />
       <Route path="/recording" element={guarded(<RecordingPage />)} />
+      <Route path="/forward" element={guarded(<ForwardPage />)} />
       <Route path="/callbacks" element={guarded(<CallbacksPage />)} />
       <Route path="/settings" element={guarded(<SettingsPage onBeian={setBeian} />)} />
       <Route path="/https" element={guarded(<HttpsPage />)} />

@@ -40,6 +40,8 @@ export const PATHS = {
   recordMp4: '/terraform/v1/hooks/record/hls/{uuid}/index.mp4',
   recordHls: '/terraform/v1/hooks/record/hls/{uuid}/index.m3u8',
   recordS3Check: '/terraform/v1/hooks/record/s3/check',
+  forwardSecret: '/terraform/v1/ffmpeg/forward/secret',
+  forwardStreams: '/terraform/v1/ffmpeg/forward/streams',
   srsVersions: '/api/v1/versions',
   summaries: '/api/v1/summaries',
   streams: '/api/v1/streams',

@@ -192,7 +192,7 @@ export class Forwarder {
           backup: c.backup,
           target,
           state: st.state,
-          reason: st.reason || (st.state === 'starting' ? (rt?.waiting ?? '') : ''),
+          reason: !c.enabled && st.state === 'stopped' ? 'disabled' : st.reason || (st.state === 'starting' ? (rt?.waiting ?? '') : ''),
           retryInMs: st.retryInMs,
           attempts: st.attempts,
           uptime: st.uptime,
