@@ -32,6 +32,8 @@ export interface TargetPushOptions {
   insecureSkipTlsVerify?: boolean;
   /** ms to wait for each connection step (default 10000 for RTMP, 3000 for the SRT handshake) */
   timeoutMs?: number;
+  /** RTMP: merged writes, one socket write per this many ms (default 0: each frame at once) */
+  flushMs?: number;
 }
 
 export type TargetProtocol = 'rtmp' | 'rtmps' | 'srt';
@@ -67,6 +69,7 @@ export function createTargetPush(stream: Stream, url: string, opts: TargetPushOp
   if (p === 'srt') return new SrtPush(stream, url, opts.timeoutMs === undefined ? {} : { connectTimeoutMs: opts.timeoutMs });
   return new RtmpPush(stream, url, {
     insecureSkipTlsVerify: opts.insecureSkipTlsVerify ?? false,
+    flushMs: opts.flushMs ?? 0,
     ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
   });
 }

@@ -85,6 +85,9 @@ export interface ForwardStream {
   update: string;
 }
 
+/** merged writes to an RTMP target: a platform's ingest does not need each frame within the millisecond */
+const FLUSH_MS = 100;
+
 const STREAM_OPTIONS: StreamOptions = { gopCache: true, gopMaxFrames: 3000, mwLatencyMs: 0, queueBytes: 4 << 20 };
 
 function rfc3339(ms: number): string {
@@ -288,7 +291,7 @@ export class Forwarder {
     relay.startPublish(new ServerSideClient('pull-publish', relay.url, `forward ${c.platform}`, () => {}));
     const sw = new InputSwitch((f: Frame) => relay.publish(f));
     sw.follow(input);
-    const push: TargetPush = createTargetPush(relay, url, { insecureSkipTlsVerify: true });
+    const push: TargetPush = createTargetPush(relay, url, { insecureSkipTlsVerify: true, flushMs: FLUSH_MS });
     const close = () => {
       sw.close();
       relay.close();
