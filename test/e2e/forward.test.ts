@@ -188,6 +188,13 @@ test('a target that refuses, does not resolve, or vanishes: retrying with the re
       return t?.state === 'retrying' ? t : null;
     }, 15000, 'dns retrying');
     assert.match(dns.reason, /^dns: /);
+    // SRT over UDP: no listener gives no refusal, only a handshake that times out
+    await setTarget({ platform: dnsPlatform, server: `srt://127.0.0.1:${await freePort()}`, secret: 'x', stream: input });
+    const srtGone = await waitFor(async () => {
+      const t = await target(dnsPlatform);
+      return t?.state === 'retrying' && t.reason.startsWith('timeout') ? t : null;
+    }, 15000, 'srt retrying');
+    assert.match(srtGone.reason, /^timeout: the target did not answer \(SRT connect to 127\.0\.0\.1:\d+ failed/);
     await disable(dnsPlatform);
     // the target comes up on that port: the task recovers by itself
     const late = await startNms({ rtmp: port });

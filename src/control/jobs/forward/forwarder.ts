@@ -386,6 +386,7 @@ export class Forwarder {
         finish(describeTargetError(reason).message);
       });
       if (job.signal.aborted) finish(null);
+      else if (!push.running) finish(describeTargetError('the remote closed the connection').message);
     });
   }
 }
