@@ -86,7 +86,12 @@ export interface TargetFailure {
 /** Reads an error or close reason of a push into its kind and a message that says what to check. */
 export function describeTargetError(e: unknown): TargetFailure {
   const raw = e instanceof Error ? e.message : String(e);
-  const m = raw.replace(/^Error: /, '');
+  // OpenSSL's "809C...:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/...:350:" -> its reason
+  const m = raw
+    .replace(/^Error: /, '')
+    .replace(/\b[0-9A-F]{6,}:error:[0-9A-F]+:SSL routines:\w*:([^:]+):\S*/g, 'SSL: $1')
+    .replace(/\\n|\n/g, ' ')
+    .trim();
   const is = (re: RegExp) => re.test(m);
   if (is(/ENOTFOUND|EAI_AGAIN|getaddrinfo|cannot resolve host/i)) {
     return { kind: 'dns', message: `dns: the target's host name does not resolve (${m}); check the server address` };

@@ -188,6 +188,13 @@ test('a target that refuses, does not resolve, or vanishes: retrying with the re
       return t?.state === 'retrying' ? t : null;
     }, 15000, 'dns retrying');
     assert.match(dns.reason, /^dns: /);
+    // rtmps:// to a port that does not speak TLS (our HTTP port): the TLS handshake fails
+    await setTarget({ platform: dnsPlatform, server: `rtmps://127.0.0.1:${srv.app.httpPort}/live`, secret: 'k', stream: input });
+    const tls = await waitFor(async () => {
+      const t = await target(dnsPlatform);
+      return t?.state === 'retrying' && !t.reason.startsWith('dns') ? t : null;
+    }, 15000, 'tls retrying');
+    assert.match(tls.reason, /^tls: /);
     // SRT over UDP: no listener gives no refusal, only a handshake that times out
     await setTarget({ platform: dnsPlatform, server: `srt://127.0.0.1:${await freePort()}`, secret: 'x', stream: input });
     const srtGone = await waitFor(async () => {

@@ -56,9 +56,12 @@ it('describeTargetError: what the target did, as a short kind and what to check'
   assert.equal(k('RTMP connect to rtmp://x.invalid:1935 failed: getaddrinfo ENOTFOUND x.invalid'), 'dns');
   assert.equal(k('cannot resolve host x.invalid: getaddrinfo ENOTFOUND'), 'dns');
   assert.equal(k('RTMP connect to rtmps://h:443 failed: self-signed certificate'), 'tls');
-  assert.equal(k('RTMP connect to rtmps://h:443 failed: 40E8:error:0A00010B:SSL routines:ssl3_get_record:wrong version number'), 'tls');
+  const ssl = describeTargetError(new Error('RTMP connect to rtmps://h:1 failed: 809C6EB3C07F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n'));
+  assert.equal(ssl.kind, 'tls');
+  assert.equal(ssl.message, "tls: the TLS connection to the target failed (RTMP connect to rtmps://h:1 failed: SSL: wrong version number); check the rtmps:// address and the server's certificate");
   assert.equal(k('RTMP publish refused: NetStream.Publish.BadName: busy'), 'rejected');
   assert.equal(k('RTMP connect: no answer within 10000 ms'), 'timeout');
+  assert.equal(k('RTMP connect to rtmps://h:1936 failed: the TLS handshake did not finish within 10000 ms (is it an RTMPS port?)'), 'tls');
   assert.equal(k('SRT connect to h:1 failed: Connection setup failure: connection timed out'), 'timeout');
   assert.equal(k('the remote closed the connection'), 'closed');
   assert.equal(k('something else'), 'error');
