@@ -64,6 +64,8 @@ export interface ServerUnderTest {
   dataDir: string;
   /** what a publish URL needs after the stream name (our server's publish secret) */
   publishQuery: string;
+  /** our server's API bearer secret ('' for the others) */
+  apiSecret: string;
   /** keyframe table of the ideal fan-out (it is its own source) */
   keys?: () => Promise<[number, number][]>;
   stop(): Promise<void>;
@@ -122,6 +124,7 @@ export async function startServer(o: ServerOptions): Promise<ServerUnderTest> {
   const s: ServerUnderTest = {
     kind: o.kind,
     publishQuery,
+    apiSecret: o.kind === 'ours' ? apiSecret : '',
     pid: child.pid!,
     child,
     httpPort,

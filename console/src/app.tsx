@@ -15,6 +15,7 @@ import { DashboardPage } from './pages/dashboard';
 import { StreamingPage } from './pages/streaming';
 import { RecordingPage } from './pages/recording';
 import { TranscodePage } from './pages/transcode';
+import { ForwardPage } from './pages/forward';
 import { CallbacksPage } from './pages/callbacks';
 import { SettingsPage } from './pages/settings';
 import { OpenApiPage } from './pages/openapi';
@@ -25,6 +26,7 @@ const NAV = [
   { to: '/dashboard', key: 'nav.dashboard' },
   { to: '/streaming', key: 'nav.streaming' },
   { to: '/recording', key: 'nav.recording' },
+  { to: '/forward', key: 'nav.forward' },
   { to: '/transcode', key: 'nav.transcode' },
   { to: '/callbacks', key: 'nav.callbacks' },
   { to: '/https', key: 'nav.https' },
@@ -111,6 +113,7 @@ export function App() {
       <Route path="/streaming" element={guarded(<StreamingPage />)} />
       <Route path="/recording" element={guarded(<RecordingPage />)} />
       <Route path="/transcode" element={guarded(<TranscodePage />)} />
+      <Route path="/forward" element={guarded(<ForwardPage />)} />
       <Route path="/callbacks" element={guarded(<CallbacksPage />)} />
       <Route path="/settings" element={guarded(<SettingsPage onBeian={setBeian} />)} />
       <Route path="/https" element={guarded(<HttpsPage />)} />

@@ -26,6 +26,7 @@ import { PublishSecrets } from './hooks/publish-secret.js';
 import { HttpsCertificates } from './https/manager.js';
 import type { Certificate } from './https/certificate.js';
 import { JobManager } from './jobs/job-manager.js';
+import { Forwarder } from './jobs/forward/forwarder.js';
 import { Recorder } from './jobs/record/recorder.js';
 import { Transcoder } from './jobs/transcode/transcoder.js';
 import { EmbeddedRedis } from './redis/launcher.js';
@@ -134,6 +135,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     cleanup.push(() => jobs.close());
     const recorder = await Recorder.start({ config, hub, store, callbacks, jobs, logger });
     cleanup.push(() => recorder.close());
+    const forward = await Forwarder.start({ hub, jobs, logger, limit: config.forwardLimit });
     const hlsSettings = new HlsSettingsSync(store, deps.hls ?? null, logger);
     await hlsSettings.load();
     const https = await HttpsCertificates.start({
@@ -172,7 +174,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
 
     const throttle = new LoginThrottle(opts.throttle);
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, transcoder, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, transcoder, forward, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();

@@ -1,16 +1,17 @@
 // Where a job's media goes (virtual live, an IP camera, a transcoder): SRS Stack's output URL, `server` +
 // `secret`. When it names a stream of ours (our RTMP port on this host, or our SRT port with a publish stream
 // id), the Frames are published in-process through a ServerSource (hooks, claim, listed in the API), no socket
-// in between. Anything else is a target platform: the Frames go into a private Stream (not in the hub, so no
-// one plays it here) that a push to the target subscribes to, getting the sequence headers and GOP first.
+// in between. Anything else is a target platform (rtmp://, rtmps:// or srt://): the Frames go into a private
+// Stream (not in the hub, so no one plays it here) that a TargetPush to the target subscribes to, getting the
+// sequence headers and GOP first.
 import { networkInterfaces } from 'node:os';
 import { TypedEvent } from '../core/event.js';
 import type { Frame } from '../core/frame.js';
 import { Stream } from '../hub/stream.js';
 import { parseRtmpUrl, type StreamUrl } from '../hub/stream-url.js';
 import { ServerSideClient } from '../hub/client.js';
-import { RtmpPush } from './rtmp/push.js';
 import { parseRtmpTarget } from './rtmp/client.js';
+import { checkTargetUrl, createTargetPush, targetStreamUrl, type TargetPush } from './target-push.js';
 import { parseSrtStreamId } from './srt/server.js';
 import { ServerSource, type ServerSourceDeps, type ServerSourceType } from './server-source.js';
 
@@ -71,7 +72,7 @@ export class StreamOutput {
   /** the stream of ours it publishes, or null for a target platform */
   readonly local: StreamUrl | null;
   private source: ServerSource | null = null;
-  private push_: RtmpPush | null = null;
+  private push_: TargetPush | null = null;
   private stream: Stream | null = null;
   private closed = false;
 
@@ -83,8 +84,12 @@ export class StreamOutput {
     private readonly deps: StreamOutputDeps,
   ) {
     this.local = localStreamOf(url, deps.ports());
-    if (!this.local && !/^rtmps?:\/\//i.test(url)) {
-      throw new Error(`output ${url}: only rtmp:// and rtmps:// targets are supported here (or a stream of ours)`);
+    if (!this.local) {
+      try {
+        checkTargetUrl(url);
+      } catch (e) {
+        throw new Error(`output ${url}: ${e instanceof Error ? e.message : String(e)} (or a stream of ours)`);
+      }
     }
   }
 
@@ -100,10 +105,9 @@ export class StreamOutput {
       if (!out.ok) throw new Error(out.message);
       return;
     }
-    const target = parseRtmpTarget(this.url.replace(/\?.*$/, ''));
-    this.stream = new Stream({ vhost: '__defaultVhost__', app: target.app, stream: target.stream, param: '' }, this.deps.streamOptions, () => {});
+    this.stream = new Stream(targetStreamUrl(this.url), this.deps.streamOptions, () => {});
     this.stream.startPublish(new ServerSideClient(this.type, this.stream.url, this.from, (reason) => this.finish(reason)));
-    this.push_ = new RtmpPush(this.stream, this.url, { insecureSkipTlsVerify: true });
+    this.push_ = createTargetPush(this.stream, this.url, { insecureSkipTlsVerify: true });
     this.push_.closed.on((reason) => this.finish(`the target ${reason}`));
     await this.push_.start();
   }

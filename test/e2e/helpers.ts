@@ -222,35 +222,3 @@ export function summarize(streams: ProbeStream[]): string {
     .sort()
     .join(', ');
 }
-
-/** node-media-server (the devDependency) on free ports, as a third-party RTMP server: a restream target or a source. */
-export async function startNodeMediaServer(): Promise<{ proc: Proc; rtmp: number; http: number }> {
-  const [rtmp, http] = [await freePort(), await freePort()];
-  const dir = tempDir('nms-');
-  const config = {
-    bind: '127.0.0.1',
-    notify: { url: '' },
-    store: { path: join(dir, 'data'), maxHistory: 100 },
-    auth: { play: false, publish: false, secret: 'x'.repeat(32), jwt: { secret: 'y'.repeat(64), expiresIn: '24h', refreshExpiresIn: '7d', algorithm: 'HS256', users: [] } },
-    rtmp: { port: rtmp },
-    http: { port: http },
-    webadmin: { enable: false },
-    record: { auto: false, path: join(dir, 'record') },
-  };
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  const bin = createRequire(import.meta.url).resolve('node-media-server/bin/app.js');
-  const proc = run(process.execPath, [bin, '-c', join(dir, 'config.json'), '--no-admin']);
-  await waitFor(
-    () =>
-      new Promise<boolean>((resolve) => {
-        const s = netConnect(rtmp, '127.0.0.1', () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      }),
-    15000,
-    `node-media-server listening on ${rtmp}: ${proc.stderr()}`,
-  );
-  return { proc, rtmp, http };
-}

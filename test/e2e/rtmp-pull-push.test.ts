@@ -13,7 +13,8 @@ import { RtmpPull } from '../../src/servers/rtmp/pull.js';
 import { RtmpPullSource } from '../../src/servers/rtmp/pull-source.js';
 import { RtmpPush } from '../../src/servers/rtmp/push.js';
 import { requireTool } from '../support.js';
-import { cleanupAll, freePort, probe, publish, randomName, run, sleep, startNodeMediaServer, startServer, summarize, tempDir, waitFor, type Proc, type TestServer } from './helpers.js';
+import { startNms } from './nms.js';
+import { cleanupAll, freePort, probe, publish, randomName, run, sleep, startServer, summarize, waitFor, type Proc, type TestServer } from './helpers.js';
 
 const skip = requireTool('ffmpeg', 'ffprobe');
 let srv: TestServer;
@@ -44,10 +45,10 @@ async function tlsTerminator(target: number, key: string, cert: string): Promise
 before(async () => {
   if (skip) return;
   srv = await startServer();
-  const n = await startNodeMediaServer();
+  const n = await startNms();
   nms = n.proc;
-  nmsRtmp = n.rtmp;
-  nmsHttp = n.http;
+  nmsRtmp = n.rtmpPort;
+  nmsHttp = n.httpPort;
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], { keySize: 2048, algorithm: 'sha256' });
   tlsToNms = await tlsTerminator(nmsRtmp, pems.private, pems.cert);
   tlsToUs = await tlsTerminator(srv.app.rtmpPort, pems.private, pems.cert);

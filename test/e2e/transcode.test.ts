@@ -8,7 +8,8 @@ import type { Browser } from 'playwright-core';
 import { parseMultivariantPlaylist } from '../../src/codecs/m3u8.js';
 import type { GlobalTaskView, StreamTranscodeView } from '../../src/control/jobs/transcode/transcoder.js';
 import { launchBrowser, pageServer } from './browser.js';
-import { probe, randomName, run, startNodeMediaServer, startServer, tempDir, waitFor, withTimeout, type Proc, type TestServer } from './helpers.js';
+import { startNms } from './nms.js';
+import { probe, randomName, run, startServer, tempDir, waitFor, withTimeout, type Proc, type TestServer } from './helpers.js';
 import { requireTool } from '../support.js';
 
 let server: TestServer;
@@ -231,14 +232,14 @@ describe('transcode', { skip }, () => {
   });
 
   test('a rendition to a target platform (node-media-server) beside one of ours', async () => {
-    const nms = await startNodeMediaServer();
+    const nms = await startNms();
     procs.push(nms.proc);
     const key = randomName('tgt');
     const r = await server.api<{ id: string }>('/terraform/v1/ffmpeg/transcode/streams/update', {
       stream: `live/${source}`,
       profiles: [
         { name: 'mine', vbitrate: 150, vpreset: 'ultrafast', size: '144', abitrate: 32 },
-        { name: 'out', vbitrate: 250, vpreset: 'ultrafast', size: '320x180', abitrate: 48, achannels: 1, target: `rtmp://127.0.0.1:${nms.rtmp}/live/${key}` },
+        { name: 'out', vbitrate: 250, vpreset: 'ultrafast', size: '320x180', abitrate: 48, achannels: 1, target: `rtmp://127.0.0.1:${nms.rtmpPort}/live/${key}` },
       ],
     });
     assert.equal(r.status, 200, r.message);
@@ -246,9 +247,9 @@ describe('transcode', { skip }, () => {
       const l = (await server.api<StreamTranscodeView[]>('/terraform/v1/ffmpeg/transcode/streams/list')).data.find((x) => x.id === r.data.id);
       return l && l.status.state === 'running' && l.live.renditions.every((x) => x.frames > 50) ? l : null;
     }, 40000, 'the transcode with a target to run');
-    assert.deepEqual(view.live.renditions.map((x) => [x.output, x.local]), [[`live/${source}_mine`, true], [`rtmp://127.0.0.1:${nms.rtmp}/live/${key}`, false]]);
+    assert.deepEqual(view.live.renditions.map((x) => [x.output, x.local]), [[`live/${source}_mine`, true], [`rtmp://127.0.0.1:${nms.rtmpPort}/live/${key}`, false]]);
     assert.equal(view.abr, '', 'one rendition of ours: no ABR group');
-    const info = await probe(`rtmp://127.0.0.1:${nms.rtmp}/live/${key}`);
+    const info = await probe(`rtmp://127.0.0.1:${nms.rtmpPort}/live/${key}`);
     const v = info.streams.find((s) => s.codec_type === 'video')!;
     const a = info.streams.find((s) => s.codec_type === 'audio')!;
     assert.deepEqual([v.codec_name, v.width, v.height, a.codec_name, a.channels], ['h264', 320, 180, 'aac', 1]);

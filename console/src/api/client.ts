@@ -105,6 +105,9 @@ export const api = {
   saveTranscode: (b: { id?: string; stream: string; enabled: boolean; label: string; profiles: T.TranscodeProfile[] }) =>
     stack<{ id: string }>(PATHS.transcodeUpdate, b),
   removeTranscode: (id: string) => stack<null>(PATHS.transcodeRemove, { id }),
+  forwardConfigs: () => stack<Record<string, T.ForwardConfig> | null>(PATHS.forwardSecret),
+  forwardUpdate: (c: T.ForwardConfig) => stack<null>(PATHS.forwardSecret, { action: 'update', ...c }),
+  forwardStreams: () => stack<T.ForwardStream[] | null>(PATHS.forwardStreams),
   summaries: () => srs<T.SrsSummaries>(PATHS.summaries),
   streams: () => srs<{ streams: T.SrsStream[] }>(`${PATHS.streams}?count=100`),
   clients: () => srs<{ clients: T.SrsClient[] }>(`${PATHS.clients}?count=500`),

@@ -46,6 +46,8 @@ export const PATHS = {
   transcodeList: '/terraform/v1/ffmpeg/transcode/streams/list',
   transcodeUpdate: '/terraform/v1/ffmpeg/transcode/streams/update',
   transcodeRemove: '/terraform/v1/ffmpeg/transcode/streams/remove',
+  forwardSecret: '/terraform/v1/ffmpeg/forward/secret',
+  forwardStreams: '/terraform/v1/ffmpeg/forward/streams',
   srsVersions: '/api/v1/versions',
   summaries: '/api/v1/summaries',
   streams: '/api/v1/streams',

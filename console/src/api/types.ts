@@ -8,7 +8,7 @@ export interface InitStatus { init: boolean; needSetupCode?: boolean }
 export interface LoginResult { token: string; createAt: string; expireAt: string; bearer?: string }
 
 export interface Envs {
-  rtmpPort: string; httpPort: string; srtPort: string; rtcPort: string; candidate: boolean;
+  rtmpPort: string; httpPort: string; srtPort: string; rtcPort: string; candidate: boolean; forwardLimit?: number;
 }
 
 export interface PublishSecret { publish: string; pubNoAuth: boolean }
@@ -38,6 +38,19 @@ export interface RecordPost { kind?: string; state?: string; attempts?: number; 
 export interface RecordFile {
   uuid: string; vhost?: string; app?: string; stream?: string; progress?: boolean; update?: string; nn?: number;
   duration?: number; size?: number; url?: string; state?: string; code?: number; error?: string; post?: RecordPost;
+}
+
+/** A forward target as SRS Stack stores it (forward/secret), plus ours: backup. */
+export interface ForwardConfig {
+  platform: string; server: string; secret: string; enabled: boolean; custom: boolean; label: string; stream: string; backup?: string;
+}
+/** An entry of forward/streams: SRS Stack's fields, then ours (read defensively: an older server lacks them). */
+export interface ForwardStream {
+  platform: string; enabled: boolean; custom: boolean; label: string;
+  stream?: string; start?: string; ready?: string; frame?: { log: string; update: string };
+  uuid?: string; input?: string; backup?: string; target?: string; state?: string; reason?: string; retryInMs?: number;
+  attempts?: number; uptime?: number; frames?: number; bytes?: number; kbps?: number; drops?: number; switches?: number;
+  switching?: string; log?: string[]; update?: string;
 }
 
 export interface SrsKbps { recv_30s: number; send_30s: number }

@@ -3,7 +3,7 @@ export const en = {
   app: { title: 'SRS Stack' },
   common: { copy: 'Copy', copied: 'Copied', save: 'Save', saved: 'Saved', refresh: 'Refresh' },
   nav: {
-    dashboard: 'Dashboard', streaming: 'Streaming', recording: 'Recording', transcode: 'Transcode', callbacks: 'HTTP callbacks',
+    dashboard: 'Dashboard', streaming: 'Streaming', recording: 'Recording', forward: 'Restream', transcode: 'Transcode', callbacks: 'HTTP callbacks',
     settings: 'Settings', https: 'HTTPS', openapi: 'OpenAPI', logout: 'Log out', menu: 'Menu',
   },
   login: {
@@ -72,6 +72,18 @@ export const en = {
     stream: 'Input stream (app/stream)', label: 'Label', renditions: 'Renditions', addRendition: 'Add a rendition', name: 'Name',
     enable: 'Enable', disable: 'Disable', abr: 'ABR playlist', cancel: 'Cancel', waiting: 'waiting', drops: '{{n}} input frames dropped',
     retryIn: 'retrying in {{s}} s', pid: 'FFmpeg pid {{pid}}',
+    states: { starting: 'starting', running: 'running', retrying: 'retrying', stopped: 'stopped', failed: 'failed' },
+  },
+  forward: {
+    title: 'Restream', intro: 'Push a live stream to other platforms (YouTube, Twitch, bilibili, another server) over RTMP, RTMPS or SRT, in-process. Up to {{limit}} targets can be enabled.',
+    add: 'Add a target', edit: 'Edit', empty: 'No target yet. Add one with the server URL and stream key the platform gives you.',
+    label: 'Name', labelHint: 'For you, e.g. YouTube', server: 'Server', serverHint: 'rtmp://host/app, rtmps://host/app or srt://host:port?streamid=...',
+    secret: 'Stream key', secretHint: 'Appended to the server as SRS Stack does; for srt:// it is the stream id', input: 'Input stream',
+    inputHint: 'A stream name (e.g. livestream) or app/stream; empty = the stream being published', anyStream: '(the stream being published)',
+    backup: 'Backup stream', backupHint: 'The target continues from this stream while the input is not live, and goes back when it is', none: '(none)',
+    enabled: 'Enabled', target: 'Target', state: 'State', stats: 'Frames / kbps / up', log: 'Last log lines', showLog: 'Log',
+    following: 'from {{stream}}', switching: 'switching to {{stream}}', retryIn: 'retrying in {{s}} s', switches: '{{n}} input switches',
+    save: 'Save', cancel: 'Cancel', platform: 'Slot',
     states: { starting: 'starting', running: 'running', retrying: 'retrying', stopped: 'stopped', failed: 'failed' },
   },
   callbacks: {

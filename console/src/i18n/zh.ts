@@ -5,7 +5,7 @@ export const zh: Dictionary = {
   app: { title: 'SRS Stack' },
   common: { copy: '复制', copied: '已复制', save: '保存', saved: '已保存', refresh: '刷新' },
   nav: {
-    dashboard: '仪表盘', streaming: '推流与播放', recording: '录制', transcode: '转码', callbacks: 'HTTP 回调',
+    dashboard: '仪表盘', streaming: '推流与播放', recording: '录制', forward: '多平台转播', transcode: '转码', callbacks: 'HTTP 回调',
     settings: '设置', https: 'HTTPS', openapi: 'OpenAPI', logout: '退出', menu: '菜单',
   },
   login: {
@@ -75,6 +75,18 @@ export const zh: Dictionary = {
     enable: '启用', disable: '停用', abr: 'ABR 播放列表', cancel: '取消', waiting: '等待中', drops: '丢弃了 {{n}} 个输入帧',
     retryIn: '{{s}} 秒后重试', pid: 'FFmpeg 进程 {{pid}}',
     states: { starting: '启动中', running: '运行中', retrying: '重试中', stopped: '已停止', failed: '失败' },
+  },
+  forward: {
+    title: '多平台转播', intro: '把直播流推送到其他平台（视频号、B站、快手、YouTube、另一台服务器），支持 RTMP、RTMPS、SRT，服务内直接转发。最多可启用 {{limit}} 个目标。',
+    add: '添加目标', edit: '编辑', empty: '还没有转播目标。用平台给的服务器地址和推流码添加一个。',
+    label: '名称', labelHint: '自己看的，例如 YouTube', server: '服务器', serverHint: 'rtmp://host/app、rtmps://host/app 或 srt://host:port?streamid=...',
+    secret: '推流码', secretHint: '按 SRS Stack 的规则拼在服务器地址后；srt:// 则作为 streamid', input: '输入流',
+    inputHint: '流名称（如 livestream）或 app/stream；留空 = 正在推送的流', anyStream: '（正在推送的流）',
+    backup: '备用流', backupHint: '输入流中断时目标改从这路流继续，输入恢复后切回', none: '（无）',
+    enabled: '启用', target: '目标', state: '状态', stats: '帧数 / kbps / 时长', log: '最近日志', showLog: '日志',
+    following: '来自 {{stream}}', switching: '正在切换到 {{stream}}', retryIn: '{{s}} 秒后重试', switches: '已切换输入 {{n}} 次',
+    save: '保存', cancel: '取消', platform: '槽位',
+    states: { starting: '启动中', running: '转播中', retrying: '重试中', stopped: '已停止', failed: '失败' },
   },
   callbacks: {
     title: 'HTTP 回调', enabled: '发送 HTTP 回调', target: '回调地址', useSample: '使用内置的示例接收器',

@@ -10,6 +10,7 @@ import { openApiDocument } from './openapi.js';
 import { ApiRoutes, type RouteInfo } from './router.js';
 import { registerCallbacks } from './routes/callbacks/routes.js';
 import { registerHttps } from './routes/https/routes.js';
+import { registerForward } from './routes/forward/routes.js';
 import { registerLogin } from './routes/login/routes.js';
 import { registerNotBuilt } from './routes/not-built/routes.js';
 import { registerPublishSecret } from './routes/publish-secret/routes.js';
@@ -81,6 +82,7 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   registerStreams(routes, d);
   registerRecord(routes, d);
   registerTranscode(routes, d);
+  registerForward(routes, d);
   registerSrsApi(routes, d);
   registerHttps(routes, d);
   registerNotBuilt(routes);

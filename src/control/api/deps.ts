@@ -9,6 +9,7 @@ import type { Callbacks } from '../hooks/callbacks.js';
 import type { PublishSecrets } from '../hooks/publish-secret.js';
 import type { HlsSettingsSync } from '../hls-settings.js';
 import type { HttpsCertificates } from '../https/manager.js';
+import type { Forwarder } from '../jobs/forward/forwarder.js';
 import type { Recorder } from '../jobs/record/recorder.js';
 import type { Transcoder } from '../jobs/transcode/transcoder.js';
 import type { Store } from '../redis/store.js';
@@ -42,6 +43,8 @@ export interface ApiDeps {
   recorder: Recorder;
   /** transcoding (the global task and the per-stream ones) */
   transcoder: Transcoder;
+  /** forward (restream) targets */
+  forward: Forwarder;
   /** pushes the HLS settings (hphls, hlsll) to the HLS server */
   hlsSettings: HlsSettingsSync;
   /** the HTTPS certificate (self-signed, uploaded, Let's Encrypt) */

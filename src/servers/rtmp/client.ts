@@ -110,7 +110,12 @@ export class RtmpClient {
         ? tlsConnect({ port: t.port, host: t.host, servername: /^[\d.]+$|:/.test(t.host) ? undefined : t.host, rejectUnauthorized: !this.opts.insecureSkipTlsVerify }, () => resolve(s))
         : connect(t.port, t.host, () => resolve(s));
       s.once('error', (e: Error) => reject(new Error(`RTMP connect to ${t.tls ? 'rtmps' : 'rtmp'}://${t.host}:${t.port} failed: ${e.message}`)));
-      s.setTimeout(timeout, () => s.destroy(new Error(`RTMP connect to ${t.host}:${t.port} timed out`)));
+      // A TLS socket emits 'connect' when TCP is up: a timeout after it is a TLS handshake that never ended.
+      let tcpUp = false;
+      s.once('connect', () => (tcpUp = true));
+      s.setTimeout(timeout, () =>
+        s.destroy(new Error(t.tls && tcpUp ? `the TLS handshake did not finish within ${timeout} ms (is it an RTMPS port?)` : `RTMP connect to ${t.host}:${t.port} timed out`)),
+      );
     });
     socket.setNoDelay(true);
     this.socket = socket;

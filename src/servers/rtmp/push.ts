@@ -9,6 +9,11 @@ import { RtmpClient, parseRtmpTarget, type RtmpClientOptions } from './client.js
 export interface RtmpPushOptions extends RtmpClientOptions {
   /** bytes queued in the socket above which frames are dropped up to the next keyframe (default 4 MiB) */
   maxQueuedBytes?: number;
+  /**
+   * merged writes: frames are held in the corked socket and handed to the kernel once per this many ms (one
+   * syscall for several frames, as the hub does for viewers); 0 writes each frame at once (default 0)
+   */
+  flushMs?: number;
 }
 
 export class RtmpPush implements FrameSink {
@@ -26,6 +31,7 @@ export class RtmpPush implements FrameSink {
   private readonly maxQueued: number;
   private closeReason: string | null = null;
   private streamGone = false;
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly stream: Stream,
@@ -89,6 +95,14 @@ export class RtmpPush implements FrameSink {
         return;
       }
     }
+    const flushMs = this.opts.flushMs ?? 0;
+    if (flushMs > 0 && !this.flushTimer) {
+      sock.cork();
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        sock.uncork();
+      }, flushMs);
+    }
     this.client.sendFrame(f);
     this.frames++;
     this.bytes += f.data.length;
@@ -105,6 +119,10 @@ export class RtmpPush implements FrameSink {
     const subscribed = this.state === 'running';
     this.state = 'closed';
     this.closeReason = reason;
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
     if (subscribed && !this.streamGone) this.stream.removeSink(this);
     this.client.close();
     this.closed.emit(reason);

@@ -37,6 +37,8 @@ const PROTECTED: [string, string][] = [
   ['POST', '/terraform/v1/hooks/record/end'],
   ['POST', '/terraform/v1/hooks/record/remove'],
   ['POST', '/terraform/v1/hooks/record/s3/check'],
+  ['POST', '/terraform/v1/ffmpeg/forward/secret'],
+  ['POST', '/terraform/v1/ffmpeg/forward/streams'],
   ['GET', '/api/v1/summaries'],
   ['GET', '/api/v1/vhosts'],
   ['GET', '/api/v1/streams'],
