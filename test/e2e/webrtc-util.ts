@@ -158,3 +158,38 @@ export function videoState(page: Page): Promise<{ time: number; width: number; h
     return { time: v.currentTime, width: v.videoWidth, height: v.videoHeight, errors: (window as unknown as { errors: string[] }).errors };
   });
 }
+
+export interface DecodeProgress {
+  /** frames decoded when watching began, and when it ended */
+  from: number;
+  to: number;
+  /** how long it watched, ms */
+  ms: number;
+  /** the longest time without a newly decoded frame, ms */
+  longestStallMs: number;
+}
+
+/**
+ * Watches a WHEP viewer until it has decoded `frames` more frames, or `withinMs` has passed, sampling
+ * getStats() every 250 ms. Progress, not a rate: a loaded machine slows the publisher's camera and encoder
+ * (the viewer can only decode what it is sent), but decoding that stops never reaches the count, and one
+ * that freezes shows a long stall.
+ */
+export async function decodeProgress(page: Page, frames: number, withinMs: number): Promise<DecodeProgress> {
+  const start = Date.now();
+  const from = (await rtcStats(page)).framesDecoded;
+  let to = from;
+  let lastNew = start;
+  let longestStallMs = 0;
+  while (to < from + frames && Date.now() - start < withinMs) {
+    await new Promise((r) => setTimeout(r, 250));
+    const n = (await rtcStats(page)).framesDecoded;
+    const now = Date.now();
+    if (n > to) {
+      to = n;
+      lastNew = now;
+    }
+    longestStallMs = Math.max(longestStallMs, now - lastNew);
+  }
+  return { from, to, ms: Date.now() - start, longestStallMs };
+}

@@ -3,6 +3,7 @@
 import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
+  type RTCRtpReceiver,
   type RTCRtpSender,
   useAbsSendTime,
   useSdesMid,
@@ -83,6 +84,33 @@ export function dropSenderRecords(sender: RTCRtpSender): void {
   }
   s.rtpCache = NO_PACKET_CACHE;
   s.senderBWE.rtpPacketSent = () => {};
+}
+
+/**
+ * Hands the transport-wide sequence number of each packet a werift RTCRtpReceiver gets to `onPacket`,
+ * in place of werift's own feedback (werift/lib/webrtc/src/media/receiver/receiverTwcc.js). werift 0.24's
+ * ReceiverTWCC writes feedback Chrome cannot use: its 100 ms timer never starts (it runs the loop before
+ * setting twccRunning), so feedback goes out only every 11 packets; a lost packet is counted in a run of
+ * received ones with no delta for it, which shifts every delta after it; and the first delta is taken from
+ * the previous feedback's last packet rather than the reference time, off by up to 64 ms. A browser
+ * publisher then never raises its bitrate above its 300 kbps start, or lowers it to a few tens of kbps, and
+ * its encoder drops frames after every keyframe. The caller writes the feedback (codecs/rtp/twcc.ts).
+ * Relies on werift internals, checked here.
+ */
+export function takeOverTwcc(receiver: RTCRtpReceiver, onPacket: (transportSeq: number) => void): void {
+  const r = receiver as unknown as { receiverTWCC?: { handleTWCC?: unknown; twccRunning?: boolean }; setupTWCC?: unknown };
+  // werift makes its ReceiverTWCC when the offer names the SSRC, or else at the first packet.
+  const own = r.receiverTWCC;
+  if (typeof r.setupTWCC !== 'function' || !Object.prototype.hasOwnProperty.call(r, 'receiverTWCC') || (own !== undefined && typeof own.handleTWCC !== 'function')) {
+    throw new Error('werift RTCRtpReceiver internals changed (receiverTWCC, setupTWCC): the WHIP feedback setup (takeOverTwcc) needs updating');
+  }
+  if (own) own.twccRunning = false;
+  r.receiverTWCC = {
+    twccRunning: false,
+    handleTWCC(seq: unknown) {
+      if (typeof seq === 'number') onPacket(seq);
+    },
+  };
 }
 
 export interface PreparedOffer {

@@ -16,6 +16,13 @@ export type UdpAddress = readonly [string, number];
 /** A session may be reached from a few addresses (one per candidate pair the browser checks). */
 const MAX_ADDRESSES_PER_SESSION = 8;
 const JUNK_LOG_INTERVAL_MS = 60_000;
+/**
+ * The socket's kernel buffers, bytes (Linux caps them at net.core.rmem_max / wmem_max). Every session's
+ * media comes in on this one socket; when the event loop stalls (a busy machine, a long GC) datagrams wait
+ * in the kernel, and the default ~208 KB (about 90 datagrams with their overhead) overflows within a second
+ * of a few publishers: the lost video packets cost a keyframe wait for every viewer of the stream.
+ */
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
  * One session's end of the shared port, shaped like werift's UDP transport (type, address, closed, onData,
@@ -97,7 +104,7 @@ export class RtcUdpMux {
 
   listen(port: number, host: string): Promise<number> {
     const type = host.includes(':') ? 'udp6' : 'udp4';
-    const socket = createSocket({ type, reuseAddr: false });
+    const socket = createSocket({ type, reuseAddr: false, recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES });
     this.socket = socket;
     return new Promise((resolve, reject) => {
       const onError = (e: Error) =>

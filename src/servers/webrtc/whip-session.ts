@@ -2,11 +2,14 @@
 // with an AVCDecoderConfigurationRecord whenever the SPS/PPS change), Opus goes to AAC through one FFmpeg
 // transcoder, and both get millisecond timestamps from their RTP clocks anchored at their first packet's
 // arrival. Keyframes are requested with PLI at the start, after an unrepaired loss, and for new viewers.
-import type { MediaStreamTrack, RTCRtpReceiver, RTCRtpTransceiver, RtpPacket } from 'werift';
+// Transport-wide CC feedback goes back every TWCC_FEEDBACK_MS, so that the browser's bandwidth estimate
+// (and with it its encoder's bitrate and frame rate) can grow.
+import type { MediaStreamTrack, RTCRtpReceiver, RTCRtpTransceiver, RtcpPacket, RtpPacket } from 'werift';
 import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
 import { NalUnitType, annexBToAvcc, buildAvcDecoderConfig } from '../../codecs/h264.js';
 import { H264Depacketizer, type H264AccessUnit } from '../../codecs/rtp/h264-depacketizer.js';
 import { TimestampUnwrapper } from '../../codecs/rtp/rtp-packet.js';
+import { TwccRecorder } from '../../codecs/rtp/twcc.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Publisher } from '../../hub/publisher.js';
 import type { Stream } from '../../hub/stream.js';
@@ -14,10 +17,13 @@ import type { StreamUrl } from '../../hub/stream-url.js';
 import type { MediaHooks, SessionInfo } from '../ports.js';
 import type { PublishGate } from '../publish-gate.js';
 import { OpusToAacTranscoder } from './audio-transcoder.js';
+import { takeOverTwcc } from './peer.js';
 import { RtcSession, type SessionContext } from './session.js';
 
 /** PLIs are sent at most this often */
 const PLI_MIN_INTERVAL_MS = 500;
+/** how often transport-wide CC feedback is sent (libwebrtc's receivers send it every 50-250 ms) */
+const TWCC_FEEDBACK_MS = 100;
 
 export interface PublisherContext extends SessionContext {
   hub: Hub;
@@ -66,7 +72,12 @@ export class WhipSession extends RtcSession {
   private transcoder: OpusToAacTranscoder | null = null;
   private audioHeader: Buffer | null = null;
   private lastPli = 0;
+  /** a keyframe request waiting for the PLI interval to pass */
+  private pliTimer: NodeJS.Timeout | null = null;
   private lastKeyframeAt = 0;
+  /** arrivals of the video packets' transport-wide sequence numbers, for the feedback */
+  readonly twcc = new TwccRecorder();
+  private twccTimer: NodeJS.Timeout | null = null;
 
   constructor(
     ip: string,
@@ -89,7 +100,22 @@ export class WhipSession extends RtcSession {
 
   protected configureTransceiver(t: RTCRtpTransceiver): void {
     t.setDirection('recvonly');
-    if (t.kind === 'video') this.videoReceiver = t.receiver;
+    if (t.kind === 'video') {
+      const receiver = t.receiver;
+      this.videoReceiver = receiver;
+      takeOverTwcc(receiver, (seq) => this.twcc.record(seq, performance.now() * 1000));
+      this.twccTimer = setInterval(() => this.sendTwcc(receiver), TWCC_FEEDBACK_MS);
+      this.twccTimer.unref();
+    }
+  }
+
+  private sendTwcc(receiver: RTCRtpReceiver): void {
+    if (!this.connected || this.closed) return;
+    const packets = this.twcc.take(receiver.rtcpSsrc, this.videoSsrc ?? 0);
+    if (packets.length === 0) return;
+    // werift's sendRtcp concatenates packet.serialize() of each and encrypts that (transport/dtls.js).
+    const rtcp = packets.map((b) => ({ serialize: () => b })) as unknown as RtcpPacket[];
+    receiver.dtlsTransport.sendRtcp(rtcp).catch(() => {});
   }
 
   /** The stream is ours: media flows into it from now on. */
@@ -152,8 +178,10 @@ export class WhipSession extends RtcSession {
     if (media.length === 0) return;
     // Browsers send keyframes only when asked; RTMP/FLV/HLS viewers and segments need regular GOPs.
     const now = Date.now();
-    if (au.keyframe) this.lastKeyframeAt = now;
-    else if (this.pctx.pliIntervalMs > 0 && now - this.lastKeyframeAt >= this.pctx.pliIntervalMs) this.requestKeyframe();
+    if (au.keyframe) {
+      this.lastKeyframeAt = now;
+      this.cancelPli();
+    } else if (this.pctx.pliIntervalMs > 0 && now - this.lastKeyframeAt >= this.pctx.pliIntervalMs) this.requestKeyframe();
     const f: Frame = {
       type: 'video',
       codec: VideoCodec.H264,
@@ -191,12 +219,27 @@ export class WhipSession extends RtcSession {
     stream.publish(f);
   }
 
-  /** Sends a PLI to the browser (rate-limited): a new viewer or a loss needs a keyframe. */
+  /**
+   * Sends a PLI to the browser: a new viewer or a loss needs a keyframe. At most one PLI goes out every
+   * PLI_MIN_INTERVAL_MS; a request inside that time is sent when it ends, unless a keyframe arrives first
+   * (a viewer that began waiting before that keyframe starts with it). Dropping it instead would leave a viewer
+   * who joined just after a PLI waiting for the next periodic keyframe, or for good with RTC_PLI_INTERVAL_MS=0.
+   */
   requestKeyframe(): void {
     const r = this.videoReceiver;
     if (!r || this.videoSsrc === null || !this.connected || this.closed) return;
     const now = Date.now();
-    if (now - this.lastPli < PLI_MIN_INTERVAL_MS) return;
+    const wait = this.lastPli + PLI_MIN_INTERVAL_MS - now;
+    if (wait > 0) {
+      if (!this.pliTimer) {
+        this.pliTimer = setTimeout(() => {
+          this.pliTimer = null;
+          this.requestKeyframe();
+        }, wait);
+        this.pliTimer.unref();
+      }
+      return;
+    }
     this.lastPli = now;
     this.pliCount++;
     r.sendRtcpPLI(this.videoSsrc).catch(() => {});
@@ -207,7 +250,15 @@ export class WhipSession extends RtcSession {
     if (this.connected && this.depacketizer.waitingForKeyframe) this.requestKeyframe();
   }
 
+  private cancelPli(): void {
+    if (this.pliTimer) clearTimeout(this.pliTimer);
+    this.pliTimer = null;
+  }
+
   protected onClose(): void {
+    this.cancelPli();
+    if (this.twccTimer) clearInterval(this.twccTimer);
+    this.twccTimer = null;
     if (this.transcoder) this.pctx.track(this.transcoder.stop());
     this.transcoder = null;
     this.stream = null;
