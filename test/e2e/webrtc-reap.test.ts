@@ -3,7 +3,7 @@
 // timeout every session, source, port binding, client record and FFmpeg transcoder is gone, and the session
 // objects are garbage-collected. The WebRTC server runs standalone here so its internals can be inspected;
 // its publish check is a MediaHooks function, the same one the RTMP server is given.
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -22,8 +22,19 @@ const gc = runInNewContext('gc') as () => void;
 
 const childScript = new URL('./webrtc-peer-child.js', import.meta.url).pathname;
 
+// Every peer child, killed when the file ends: a test that times out never reaches its own finally.
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+});
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
 function child(mode: 'whip' | 'whep', endpoint: string): { proc: ChildProcess; connected: Promise<void> } {
   const proc = spawn(process.execPath, [childScript, mode, endpoint], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(proc);
+  proc.on('exit', () => children.delete(proc));
   let out = '';
   const connected = new Promise<void>((resolve, reject) => {
     proc.stdout!.on('data', (d: Buffer) => {
