@@ -2,7 +2,8 @@
 // bits exceeded") writes an MP4 (for its av1C) and an IVF (the temporal units);
 // our RTMP client publishes them as Enhanced RTMP (FourCC av01), and the stream comes back from us as
 // Enhanced HTTP-FLV (read by our FLV demuxer, and by mpegts.js in headless Chromium, which plays AV1) and over
-// Enhanced RTMP to our RTMP client, every frame with the same bytes and keyframe flags.
+// Enhanced RTMP to our RTMP client, every frame with the same bytes and keyframe flags, and as the MP4
+// recording (av01 + av1C) that ffprobe decodes frame by frame.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,16 +13,19 @@ import { VideoCodec, type Frame } from '../../src/core/frame.js';
 import { FlvDemuxer } from '../../src/codecs/flv.js';
 import { RtmpClient } from '../../src/servers/rtmp/client.js';
 import { launchBrowser, pageServer } from './browser.js';
-import { randomName, run, sleep, startServer, tempDir, waitFor, withTimeout, type Proc, type TestServer } from './helpers.js';
+import { probe, randomName, run, sleep, tempDir, waitFor, withTimeout, type Proc } from './helpers.js';
+import { startRecordServer, waitRecording, type RecordServer } from './record-helpers.js';
 
 const FRAMES = 100; // 4 s at 25 fps
-let server: TestServer;
+let server: RecordServer;
 let browser: Browser | null = null;
 const procs: Proc[] = [];
 const clients: RtmpClient[] = [];
 
 before(async () => {
-  server = await startServer();
+  server = await startRecordServer({ RECORD_REPUBLISH_WINDOW_MS: '1000' });
+  assert.equal((await server.api('/terraform/v1/hooks/record/globs', { globs: ['/live/*'] })).status, 200);
+  assert.equal((await server.api('/terraform/v1/hooks/record/apply', { all: true })).status, 200);
 });
 
 after(async () => {
@@ -95,7 +99,7 @@ const flvPage = `<!doctype html><video id="v" muted autoplay playsinline></video
   v.play().catch(() => {});
 </script>`;
 
-test('AV1 over Enhanced RTMP from our client: Enhanced HTTP-FLV (our demuxer, mpegts.js in Chromium) and Enhanced RTMP play', async (t) => {
+test('AV1 over Enhanced RTMP from our client: Enhanced HTTP-FLV (our demuxer, mpegts.js in Chromium) Enhanced RTMP play and the MP4 recording', async (t) => {
   const { header, frames } = await makeAv1Frames(tempDir('srs-node-av1-'));
   assert.equal(frames.length, FRAMES);
   assert.ok(frames[0]!.keyframe && frames.filter((f) => f.keyframe).length >= 4, 'a key frame every 25');
@@ -175,4 +179,15 @@ test('AV1 over Enhanced RTMP from our client: Enhanced HTTP-FLV (our demuxer, mp
     assert.deepEqual(media.map((f) => [f.codec, f.dts, f.keyframe]), frames.map((f) => [VideoCodec.AV1, f.dts, f.keyframe]), what);
     assert.ok(media.every((f, i) => f.data.equals(frames[i]!.data)), `${what}: the same OBUs`);
   }
+
+  // The MP4 recording: av01 with the av1C as published, every frame of both loops.
+  const rec = await waitRecording(server, name, (f) => f.state === 'done' || f.state === 'failed', 30000);
+  assert.equal(rec.state, 'done', JSON.stringify(rec));
+  const mp4 = Buffer.from(await (await fetch(rec.url)).arrayBuffer());
+  const at = mp4.indexOf('av1C');
+  assert.ok(at > 4 && mp4.subarray(at + 4, at - 4 + mp4.readUInt32BE(at - 4)).equals(header.data), 'the av1C as published');
+  const probed = await probe(rec.url, ['-count_frames', '-select_streams', 'v']);
+  const v = probed.streams[0] as unknown as { codec_name: string; codec_tag_string: string; width: number; height: number; nb_read_frames: string };
+  assert.deepEqual([v.codec_name, v.codec_tag_string, v.width, v.height, Number(v.nb_read_frames)], ['av1', 'av01', 320, 240, 2 * FRAMES]);
+  t.diagnostic(`MP4 recording ${mp4.length} bytes, ${v.nb_read_frames} frames`);
 });
