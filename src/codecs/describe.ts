@@ -4,10 +4,13 @@
 
 import { AudioCodec, VideoCodec, type AudioInfo, type Frame, type VideoInfo } from '../core/frame.js';
 import { aacAudioInfo, parseAudioSpecificConfig } from './aac.js';
+import { parseAv1Config } from './av1.js';
 import { CodecError } from './codec-error.js';
 import { avcVideoInfo, parseAvcDecoderConfig } from './h264.js';
 import { hevcVideoInfo } from './h265.js';
 import { mpegAudioChannels, mpegAudioSampleRate } from './mpeg-audio.js';
+
+const AV1_PROFILES = ['Main', 'High', 'Professional'];
 
 /**
  * Codec, profile, level, size and VUI frame rate of a video sequence header (AVC / HEVC decoder
@@ -18,6 +21,11 @@ export function describeVideo(header: Frame): VideoInfo {
   try {
     if (header.codec === VideoCodec.H265) return hevcVideoInfo(header.data);
     if (header.codec === VideoCodec.H264) return avcVideoInfo(header.data);
+    if (header.codec === VideoCodec.AV1) {
+      const c = parseAv1Config(header.data);
+      const level = c.level === 31 ? 'max' : `${2 + (c.level >> 2)}.${c.level & 3}`;
+      return { codec: VideoCodec.AV1, profile: AV1_PROFILES[c.profile] ?? String(c.profile), level, width: c.width, height: c.height };
+    }
   } catch (e) {
     if (!(e instanceof CodecError)) throw e;
   }

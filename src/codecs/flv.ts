@@ -1,6 +1,7 @@
 // FLV tags <-> Frames: Adobe FLV and F4V File Format Specification v10.1, Annex E (E.2 header, E.3 body,
-// E.4.2 audio tags, E.4.3 video tags, E.4.4 script data), plus Enhanced RTMP v1 ("ExVideoTagHeader" with a
-// FourCC) for H.265. The same tag bodies are the payloads of RTMP audio/video/data messages.
+// E.4.2 audio tags, E.4.3 video tags, E.4.4 script data), plus Enhanced RTMP (veovera v1 and v2:
+// ExVideoTagHeader / ExAudioTagHeader with a FourCC, ModEx, multitrack) for H.265, AV1, VP9 and Opus. The
+// same tag bodies are the payloads of RTMP audio/video/data messages.
 
 import { AudioCodec, VideoCodec, type Frame } from '../core/frame.js';
 import { parseAudioSpecificConfig } from './aac.js';
@@ -38,6 +39,27 @@ export enum ExVideoPacketType {
   CodedFramesX = 3,
   Metadata = 4,
   Mpeg2TsSequenceStart = 5,
+  /** v2: a multitrack header follows */
+  Multitrack = 6,
+  /** v2: size-prefixed modifier data, then the real packet type */
+  ModEx = 7,
+}
+
+/** Enhanced RTMP v2 AudioPacketType (lower nibble of the first byte when SoundFormat is 9). */
+export enum ExAudioPacketType {
+  SequenceStart = 0,
+  CodedFrames = 1,
+  SequenceEnd = 2,
+  MultichannelConfig = 4,
+  Multitrack = 5,
+  ModEx = 7,
+}
+
+/** Enhanced RTMP v2 AvMultitrackType (upper nibble of the byte after a Multitrack packet type). */
+export enum MultitrackType {
+  OneTrack = 0,
+  ManyTracks = 1,
+  ManyTracksManyCodecs = 2,
 }
 
 /** AACPacketType (E.4.2.1). */
@@ -50,6 +72,16 @@ export enum AacPacketType {
 const EX_HEADER = 0x80;
 const FOURCC_HVC1 = 0x68766331; // 'hvc1'
 const FOURCC_AVC1 = 0x61766331; // 'avc1'
+const FOURCC_AV01 = 0x61763031; // 'av01'
+const FOURCC_VP09 = 0x76703039; // 'vp09'
+const FOURCC_MP4A = 0x6d703461; // 'mp4a'
+const FOURCC_MP3 = 0x2e6d7033; // '.mp3'
+const FOURCC_OPUS = 0x4f707573; // 'Opus'
+/** SoundFormat 9: an Enhanced RTMP ExAudioTagHeader follows. */
+const SOUND_FORMAT_EX_HEADER = 9;
+
+/** The FourCCs (Enhanced RTMP `fourCcList`) this server carries, video first. */
+export const ENHANCED_RTMP_FOURCCS = ['hvc1', 'av01', 'vp09', 'avc1', 'Opus', 'mp4a', '.mp3'] as const;
 
 /** SoundRate field (E.4.2.1) -> Hz. */
 const FLV_SOUND_RATES = [5512, 11025, 22050, 44100] as const;
@@ -113,33 +145,153 @@ function videoFrame(codec: VideoCodec, dts: number, cts: number, key: boolean, h
   return { type: 'video', codec, dts, pts: dts + cts, keyframe: key, header, data };
 }
 
-function videoBodyToFrame(ts: number, body: Buffer): Frame | null {
-  const b0 = body[0];
-  if (b0 & EX_HEADER) {
-    // Enhanced RTMP: [1|FrameType:3|PacketType:4] FourCC:32 [CompositionTime:24 for CodedFrames] data
-    const frameType = (b0 >> 4) & 0x07;
-    const packetType = b0 & 0x0f;
-    if (frameType === FlvVideoFrameType.InfoOrCommand) return null;
-    if (body.length < 5) throw new FlvError(`Enhanced RTMP video tag body too short (${body.length} bytes, need 5)`);
-    const fourcc = body.readUInt32BE(1);
-    const codec = fourcc === FOURCC_HVC1 ? VideoCodec.H265 : fourcc === FOURCC_AVC1 ? VideoCodec.H264 : 0;
-    if (codec === 0) return null; // av01, vp09, ...: not carried
-    const key = frameType === FlvVideoFrameType.Key || frameType === FlvVideoFrameType.GeneratedKey;
-    switch (packetType) {
-      case ExVideoPacketType.SequenceStart:
-        if (body.length === 5) return null;
-        return videoFrame(codec, ts, 0, key, true, body.subarray(5));
-      case ExVideoPacketType.CodedFrames:
-        if (body.length < 8) throw new FlvError(`Enhanced RTMP CodedFrames body too short (${body.length} bytes, need 8)`);
-        if (body.length === 8) return null;
-        return videoFrame(codec, ts, readS24(body, 5), key, false, body.subarray(8));
-      case ExVideoPacketType.CodedFramesX:
-        if (body.length === 5) return null;
-        return videoFrame(codec, ts, 0, key, false, body.subarray(5));
-      default: // SequenceEnd, Metadata, MPEG2TSSequenceStart, reserved
-        return null;
+/** Bounds-checked reads over one tag body; running out of bytes is a FlvError naming what was read. */
+class BodyReader {
+  pos = 0;
+  constructor(private readonly b: Buffer, private readonly what: string) {}
+
+  need(n: number, field: string): void {
+    if (this.pos + n > this.b.length) {
+      throw new FlvError(`${this.what} too short: ${field} needs ${n} byte(s) at offset ${this.pos} of ${this.b.length}`);
     }
   }
+
+  u8(field: string): number {
+    this.need(1, field);
+    return this.b[this.pos++];
+  }
+
+  u16(field: string): number {
+    this.need(2, field);
+    const v = this.b.readUInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  u24(field: string): number {
+    this.need(3, field);
+    const v = this.b.readUIntBE(this.pos, 3);
+    this.pos += 3;
+    return v;
+  }
+
+  u32(field: string): number {
+    this.need(4, field);
+    const v = this.b.readUInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  skip(n: number, field: string): void {
+    this.need(n, field);
+    this.pos += n;
+  }
+}
+
+/**
+ * The common part of the Enhanced RTMP v2 ExVideoTagHeader / ExAudioTagHeader after the first byte: ModEx
+ * prefixes (their data, TimestampOffsetNano today, is skipped: our timestamps are ms), then either one FourCC
+ * or a multitrack header. Of a multitrack packet only track 0 is used (the default track; OBS sends its
+ * extra renditions as tracks 1..n); a packet without track 0 gives null. Returns the packet type, the FourCC
+ * and the track's payload, or null.
+ */
+function readExHeader(
+  r: BodyReader,
+  body: Buffer,
+  firstPacketType: number,
+  modEx: number,
+  multitrack: number,
+  commandFrame: boolean,
+): { packetType: number; fourcc: number; payload: Buffer } | null {
+  let packetType = firstPacketType;
+  for (let guard = 0; packetType === modEx; guard++) {
+    if (guard === 8) throw new FlvError('Enhanced RTMP tag has more than 8 ModEx prefixes');
+    let size = r.u8('ModEx data size') + 1;
+    if (size === 256) size = r.u16('ModEx extended data size') + 1;
+    r.skip(size, 'ModEx data');
+    packetType = r.u8('ModEx type / packet type') & 0x0f;
+  }
+  // A video command frame (other than metadata) carries one VideoCommand byte (seek start/end), no FourCC.
+  if (commandFrame && packetType !== ExVideoPacketType.Metadata) return null;
+  if (packetType !== multitrack) return { packetType, fourcc: r.u32('FourCC'), payload: body.subarray(r.pos) };
+  const b = r.u8('multitrack type / packet type');
+  const trackType = b >> 4;
+  packetType = b & 0x0f;
+  if (packetType === multitrack || packetType === modEx) {
+    throw new FlvError(`Enhanced RTMP multitrack packet nests packet type ${packetType}`);
+  }
+  if (trackType > MultitrackType.ManyTracksManyCodecs) return null; // reserved
+  let fourcc = trackType === MultitrackType.ManyTracksManyCodecs ? 0 : r.u32('multitrack FourCC');
+  for (;;) {
+    if (trackType === MultitrackType.ManyTracksManyCodecs) fourcc = r.u32('track FourCC');
+    const trackId = r.u8('track id');
+    let end = body.length;
+    if (trackType !== MultitrackType.OneTrack) {
+      const size = r.u24('track size');
+      end = r.pos + size;
+      if (end > body.length) throw new FlvError(`Enhanced RTMP track ${trackId} of ${size} bytes overruns its tag body`);
+    }
+    if (trackId === 0) return { packetType, fourcc, payload: body.subarray(r.pos, end) };
+    if (end === body.length) return null;
+    r.pos = end;
+  }
+}
+
+function fourccCodec(fourcc: number): VideoCodec | 0 {
+  switch (fourcc) {
+    case FOURCC_HVC1:
+      return VideoCodec.H265;
+    case FOURCC_AVC1:
+      return VideoCodec.H264;
+    case FOURCC_AV01:
+      return VideoCodec.AV1;
+    case FOURCC_VP09:
+      return VideoCodec.VP9;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Enhanced RTMP video (veovera v1 and v2): [1|FrameType:3|PacketType:4] [ModEx...] (FourCC | multitrack
+ * header) body. SequenceStart carries the decoder configuration record (avcC, hvcC, av1C, vpcC);
+ * CodedFrames of avc1/hvc1 start with a 24-bit composition time, of av01/vp09 not; CodedFramesX has none.
+ * SequenceEnd, Metadata (the colorInfo AMF object), MPEG2TSSequenceStart and command frames give null.
+ */
+function exVideoBodyToFrame(ts: number, body: Buffer): Frame | null {
+  const r = new BodyReader(body, 'Enhanced RTMP video tag body');
+  const b0 = r.u8('header');
+  const frameType = (b0 >> 4) & 0x07;
+  const command = frameType === FlvVideoFrameType.InfoOrCommand;
+  const ex = readExHeader(r, body, b0 & 0x0f, ExVideoPacketType.ModEx, ExVideoPacketType.Multitrack, command);
+  if (ex === null) return null;
+  const codec = fourccCodec(ex.fourcc);
+  if (codec === 0) return null; // a FourCC we do not carry
+  const key = frameType === FlvVideoFrameType.Key || frameType === FlvVideoFrameType.GeneratedKey;
+  const p = ex.payload;
+  switch (ex.packetType) {
+    case ExVideoPacketType.SequenceStart:
+      if (p.length === 0) return null;
+      return videoFrame(codec, ts, 0, key, true, p);
+    case ExVideoPacketType.CodedFrames:
+      if (codec === VideoCodec.H264 || codec === VideoCodec.H265) {
+        if (p.length < 3) throw new FlvError(`Enhanced RTMP CodedFrames body too short (${p.length} bytes after the FourCC, need 3)`);
+        if (p.length === 3) return null;
+        return videoFrame(codec, ts, readS24(p, 0), key, false, p.subarray(3));
+      }
+      if (p.length === 0) return null;
+      return videoFrame(codec, ts, 0, key, false, p);
+    case ExVideoPacketType.CodedFramesX:
+      if (p.length === 0) return null;
+      return videoFrame(codec, ts, 0, key, false, p);
+    default: // SequenceEnd, Metadata, MPEG2TSSequenceStart, reserved
+      return null;
+  }
+}
+
+function videoBodyToFrame(ts: number, body: Buffer): Frame | null {
+  const b0 = body[0];
+  if (b0 & EX_HEADER) return exVideoBodyToFrame(ts, body);
   // Legacy VIDEODATA: [FrameType:4|CodecID:4] AVCPacketType:8 CompositionTime:s24 data
   const frameType = b0 >> 4;
   const codecId = b0 & 0x0f;
@@ -173,22 +325,70 @@ function aacHeaderFields(asc: Buffer): { sampleRate: number; channels: number } 
   }
 }
 
+function aacFrame(ts: number, header: boolean, data: Buffer): Frame {
+  if (header) {
+    const asc = aacHeaderFields(data);
+    return {
+      type: 'audio', codec: AudioCodec.AAC, dts: ts, pts: ts, keyframe: false, header: true, data,
+      sampleRate: asc.sampleRate, channels: asc.channels,
+    };
+  }
+  return { type: 'audio', codec: AudioCodec.AAC, dts: ts, pts: ts, keyframe: false, header: false, data };
+}
+
+/** OpusHead (RFC 7845 5.1): 'OpusHead', version, channel count, ... at least 19 bytes. */
+function opusHeadChannels(head: Buffer): number {
+  if (head.length < 19 || head.toString('latin1', 0, 8) !== 'OpusHead') {
+    throw new FlvError('Enhanced RTMP Opus sequence start is not an OpusHead identification header');
+  }
+  return head[9];
+}
+
+/**
+ * Enhanced RTMP audio (veovera v2 ExAudioTagHeader, SoundFormat 9): [9|PacketType:4] [ModEx...] (FourCC |
+ * multitrack header) body. mp4a (AAC), .mp3 and Opus are carried; ac-3, ec-3, fLaC and unknown FourCCs,
+ * SequenceEnd and MultichannelConfig give null.
+ */
+function exAudioBodyToFrame(ts: number, body: Buffer): Frame | null {
+  const r = new BodyReader(body, 'Enhanced RTMP audio tag body');
+  const ex = readExHeader(r, body, r.u8('header') & 0x0f, ExAudioPacketType.ModEx, ExAudioPacketType.Multitrack, false);
+  if (ex === null) return null;
+  const p = ex.payload;
+  const start = ex.packetType === ExAudioPacketType.SequenceStart;
+  if (!start && ex.packetType !== ExAudioPacketType.CodedFrames) return null;
+  if (p.length === 0) return null;
+  switch (ex.fourcc) {
+    case FOURCC_MP4A:
+      return aacFrame(ts, start, p);
+    case FOURCC_MP3: {
+      if (start) return null; // MP3 has no sequence header
+      const rate = mpegAudioSampleRate(p);
+      return {
+        type: 'audio', codec: AudioCodec.MP3, dts: ts, pts: ts, keyframe: false, header: false, data: p,
+        sampleRate: rate || 44100, channels: rate ? mpegAudioChannels(p) : 2,
+      };
+    }
+    case FOURCC_OPUS: {
+      const f: Frame = { type: 'audio', codec: AudioCodec.Opus, dts: ts, pts: ts, keyframe: false, header: start, data: p, sampleRate: 48000 };
+      if (start) f.channels = opusHeadChannels(p);
+      return f;
+    }
+    default: // ac-3, ec-3, fLaC: no muxer of ours carries them
+      return null;
+  }
+}
+
 function audioBodyToFrame(ts: number, body: Buffer): Frame | null {
   const b0 = body[0];
   const format = b0 >> 4;
+  if (format === SOUND_FORMAT_EX_HEADER) return exAudioBodyToFrame(ts, body);
   if (format === AudioCodec.AAC) {
     if (body.length < 2) throw new FlvError('AAC audio tag body too short (1 byte, need 2)');
     if (body.length === 2) return null;
-    const data = body.subarray(2);
-    if (body[1] === AacPacketType.SequenceHeader) {
-      const asc = aacHeaderFields(data);
-      return {
-        type: 'audio', codec: AudioCodec.AAC, dts: ts, pts: ts, keyframe: false, header: true, data,
-        sampleRate: asc.sampleRate, channels: asc.channels,
-      };
+    if (body[1] !== AacPacketType.SequenceHeader && body[1] !== AacPacketType.Raw) {
+      throw new FlvError(`unknown AACPacketType ${body[1]} in audio tag`);
     }
-    if (body[1] !== AacPacketType.Raw) throw new FlvError(`unknown AACPacketType ${body[1]} in audio tag`);
-    return { type: 'audio', codec: AudioCodec.AAC, dts: ts, pts: ts, keyframe: false, header: false, data };
+    return aacFrame(ts, body[1] === AacPacketType.SequenceHeader, body.subarray(2));
   }
   if (format === AudioCodec.MP3) {
     if (body.length === 1) return null;
@@ -231,9 +431,11 @@ export function flvBodyPrefixLength(frame: Frame): number {
   if (frame.type === 'video') {
     if (frame.codec === VideoCodec.H264) return 5;
     if (frame.codec === VideoCodec.H265) return frame.header ? 5 : 8;
+    if (frame.codec === VideoCodec.AV1 || frame.codec === VideoCodec.VP9) return 5;
   } else if (frame.type === 'audio') {
     if (frame.codec === AudioCodec.AAC) return 2;
     if (frame.codec === AudioCodec.MP3) return 1;
+    if (frame.codec === AudioCodec.Opus) return 5;
   } else if (frame.type === 'script') {
     return 0;
   }
@@ -261,7 +463,9 @@ function mp3Flags(frame: Frame): number {
 
 /**
  * Writes the tag-body bytes that precede `frame.data` into `target` at `offset`; returns the count
- * (= flvBodyPrefixLength(frame)). H.265 is written in the Enhanced RTMP form with FourCC 'hvc1'.
+ * (= flvBodyPrefixLength(frame)). H.264, AAC and MP3 keep the legacy form every player reads; H.265, AV1,
+ * VP9 and Opus are written in the Enhanced RTMP form (FourCC hvc1, av01, vp09, Opus; hvc1 CodedFrames with
+ * their composition time, av01/vp09 have none), which is what OBS 30+, FFmpeg 6.1+ and mpegts.js read.
  * AAC always gets 0xAF: E.4.2.1 says AAC must be flagged 44 kHz/stereo whatever it really is (the decoder
  * reads the real values from the AudioSpecificConfig), which is also what FFmpeg and OBS write.
  */
@@ -282,6 +486,12 @@ export function writeFlvBodyPrefix(frame: Frame, target: Buffer, offset: number)
       writeS24(target, offset + 5, compositionTime(frame));
       return 8;
     }
+    if (frame.codec === VideoCodec.AV1 || frame.codec === VideoCodec.VP9) {
+      const packetType = frame.header ? ExVideoPacketType.SequenceStart : ExVideoPacketType.CodedFrames;
+      target[offset] = EX_HEADER | (frameType << 4) | packetType;
+      target.writeUInt32BE(frame.codec === VideoCodec.AV1 ? FOURCC_AV01 : FOURCC_VP09, offset + 1);
+      return 5;
+    }
   } else if (frame.type === 'audio') {
     if (frame.codec === AudioCodec.AAC) {
       target[offset] = (AudioCodec.AAC << 4) | 0x0f; // 44 kHz, 16-bit, stereo: mandated for AAC
@@ -291,6 +501,12 @@ export function writeFlvBodyPrefix(frame: Frame, target: Buffer, offset: number)
     if (frame.codec === AudioCodec.MP3) {
       target[offset] = mp3Flags(frame);
       return 1;
+    }
+    if (frame.codec === AudioCodec.Opus) {
+      const packetType = frame.header ? ExAudioPacketType.SequenceStart : ExAudioPacketType.CodedFrames;
+      target[offset] = (SOUND_FORMAT_EX_HEADER << 4) | packetType;
+      target.writeUInt32BE(FOURCC_OPUS, offset + 1);
+      return 5;
     }
   } else if (frame.type === 'script') {
     return 0;

@@ -4,6 +4,7 @@
 
 import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
 import { AAC_SAMPLES_PER_FRAME, parseAudioSpecificConfig, type AacConfig } from '../aac.js';
+import { parseAv1Config } from '../av1.js';
 import { CodecError } from '../codec-error.js';
 import { parseAvcDecoderConfig, parseSps } from '../h264.js';
 import { parseHevcDecoderConfig } from '../h265.js';
@@ -511,7 +512,7 @@ function initSegment(
   height: number | undefined,
 ): Buffer {
   const brands = ['isom', 'iso6', 'mp41'];
-  if (v) brands.push(v.codec === VideoCodec.H265 ? 'hvc1' : 'avc1');
+  if (v) brands.push(v.codec === VideoCodec.H265 ? 'hvc1' : v.codec === VideoCodec.AV1 ? 'av01' : 'avc1');
   const traks: Box[] = [];
   const trexes: Box[] = [];
   if (v && vt) {
@@ -570,6 +571,7 @@ function videoSampleEntry(v: VideoConfig, width: number, height: number): Box {
     .zeros(32) // compressorname
     .u16(0x0018)
     .i16(-1);
+  if (v.codec === VideoCodec.AV1) return box('av01', w.end(), box('av1C', v.record));
   return box(hevc ? 'hvc1' : 'avc1', w.end(), box(hevc ? 'hvcC' : 'avcC', v.record));
 }
 
@@ -664,6 +666,12 @@ function videoConfigOf(frame: Frame): VideoConfig | null {
       const cfg = parseHevcDecoderConfig(rec);
       const sets = [...cfg.vps, ...cfg.sps, ...cfg.pps, ...cfg.sei];
       return videoConfig(VideoCodec.H265, rec, [cfg.width, cfg.height], cfg.nalLengthSize, sets);
+    }
+    if (frame.codec === VideoCodec.AV1) {
+      // Samples are temporal units of OBUs, not length-prefixed NAL units: lengthSize 0; the sequence
+      // header OBU goes in-band after a change.
+      const cfg = parseAv1Config(rec);
+      return { codec: VideoCodec.AV1, record: rec, width: cfg.width, height: cfg.height, lengthSize: 0, paramSets: cfg.configObus };
     }
   } catch (e) {
     if (!(e instanceof CodecError)) throw e;

@@ -131,7 +131,7 @@ export async function convertFragmented(src: ByteSource, sink: ByteSink): Promis
   for (const t of tracks) {
     for (const e of t.entries) {
       const type = e.toString('latin1', 4, 8);
-      if (type === 'avc1' || type === 'hvc1') brands.add(type);
+      if (type === 'avc1' || type === 'hvc1' || type === 'av01') brands.add(type);
     }
   }
   const head = serialize(ftyp('isom', 0x200, [...brands]));

@@ -3,6 +3,7 @@
 // and benchmarks use it directly.
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { enhancedConnectRequest } from '../../codecs/rtmp/enhanced.js';
 import { TypedEvent } from '../../core/event.js';
 import type { Frame } from '../../core/frame.js';
 import type { Amf0Value } from '../../codecs/amf0.js';
@@ -71,6 +72,8 @@ export class RtmpClient {
     this.markEnded = resolve;
   });
   private lastAck = 0;
+  /** the Enhanced RTMP FourCCs the server answered our connect with ([] for a legacy server) */
+  serverFourCcs: string[] = [];
 
   constructor(private readonly opts: RtmpClientOptions = {}) {
     this.decoder = new ChunkDecoder({ onMessage: (m) => this.onMessage(m), maxMessageSize: 64 * 1024 * 1024 });
@@ -153,9 +156,12 @@ export class RtmpClient {
     const chunk = this.opts.chunkSize ?? 60000;
     socket.write(setChunkSize(chunk));
     this.enc.chunkSize = chunk;
-    const res = await this.call('connect', { app: t.app, tcUrl: t.tcUrl, flashVer: 'FMLE/3.0', type: 'nonprivate', fpad: false, capabilities: 15, audioCodecs: 3191, videoCodecs: 252, videoFunction: 1, objectEncoding: 0 });
+    const res = await this.call('connect', { app: t.app, tcUrl: t.tcUrl, flashVer: 'FMLE/3.0', type: 'nonprivate', fpad: false, capabilities: 15, audioCodecs: 3191, videoCodecs: 252, videoFunction: 1, objectEncoding: 0, ...enhancedConnectRequest() });
     const info = res[3] as { code?: string; description?: string } | undefined;
     if (res[0] !== '_result') throw new Error(`RTMP connect refused: ${info?.description ?? info?.code ?? 'unknown'}`);
+    const props = res[2];
+    const list = props && typeof props === 'object' && !Array.isArray(props) && !(props instanceof Date) ? props.fourCcList : undefined;
+    this.serverFourCcs = Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : [];
     return t;
   }
 

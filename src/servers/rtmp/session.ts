@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Frame } from '../../core/frame.js';
 import { randomId } from '../../core/ids.js';
 import { encodeAmf0, type Amf0Object, type Amf0Value } from '../../codecs/amf0.js';
+import { enhancedConnectAnswer } from '../../codecs/rtmp/enhanced.js';
 import { HandshakeServer } from '../../codecs/rtmp/handshake.js';
 import { ChunkDecoder, ChunkEncoder, type RtmpMessage } from '../../codecs/rtmp/chunk.js';
 import {
@@ -246,7 +247,7 @@ export class RtmpSession implements Client {
     this.sendCommand(0, [
       '_result',
       tx,
-      { fmsVer: 'FMS/3,5,3,888', capabilities: 127, mode: 1 },
+      { fmsVer: 'FMS/3,5,3,888', capabilities: 127, mode: 1, ...enhancedConnectAnswer(o) },
       {
         level: 'status',
         code: 'NetConnection.Connect.Success',

@@ -249,11 +249,115 @@ test('FLV: Enhanced RTMP hvc1 / avc1 bodies', () => {
   assert.deepEqual(codedX.data, hex('00000002 0201'));
   assert.equal(flvBodyToFrame(FlvTagType.Video, 0, hex('92 68766331')), null); // SequenceEnd
   assert.equal(flvBodyToFrame(FlvTagType.Video, 0, hex('94 68766331 0200')), null); // Metadata
-  assert.equal(flvBodyToFrame(FlvTagType.Video, 0, hex('90 61763031 0102')), null); // av01: not carried
+  assert.equal(flvBodyToFrame(FlvTagType.Video, 0, hex('90 61616161 0102')), null); // unknown FourCC: not carried
   const avc1 = flvBodyToFrame(FlvTagType.Video, 0, hex('a3 61766331 00000001 41'))!;
   assert.equal(avc1.codec, VideoCodec.H264);
   expectFlvError(() => flvBodyToFrame(FlvTagType.Video, 0, hex('91 6876')));
   expectFlvError(() => flvBodyToFrame(FlvTagType.Video, 0, hex('91 68766331 00')));
+});
+
+test('FLV: Enhanced RTMP av01 / vp09: no composition time; SequenceEnd, Metadata, commands give null', () => {
+  const av1c = hex('81 08 0c 00 0a0b0000002447ffdff8');
+  const start = flvBodyToFrame(FlvTagType.Video, 0, Buffer.concat([hex('90 61763031'), av1c]))!;
+  assert.deepEqual([start.codec, start.header, start.keyframe], [VideoCodec.AV1, true, true]);
+  assert.deepEqual(start.data, av1c);
+  // av01 CodedFrames: OBUs right after the FourCC (a temporal delimiter 12 00, then a frame OBU)
+  const coded = flvBodyToFrame(FlvTagType.Video, 40, hex('91 61763031 1200 3203 aabbcc'))!;
+  assert.deepEqual([coded.codec, coded.keyframe, coded.dts, coded.pts], [VideoCodec.AV1, true, 40, 40]);
+  assert.deepEqual(coded.data, hex('1200 3203 aabbcc'));
+  const vp9 = flvBodyToFrame(FlvTagType.Video, 80, hex('a1 76703039 8249834200'))!;
+  assert.deepEqual([vp9.codec, vp9.keyframe, vp9.pts], [VideoCodec.VP9, false, 80]);
+  assert.deepEqual(vp9.data, hex('8249834200'));
+  assert.equal(flvBodyToFrame(FlvTagType.Video, 0, hex('92 61763031')), null); // SequenceEnd
+  assert.equal(flvBodyToFrame(FlvTagType.Video, 0, hex('95 61763031 80')), null); // MPEG2TSSequenceStart
+  // Metadata: an AMF0 "colorInfo" object, ignored
+  const meta = Buffer.concat([hex('94 68766331'), encodeAmf0(['colorInfo', { colorConfig: { bitDepth: 10 } }])]);
+  assert.equal(flvBodyToFrame(FlvTagType.Video, 0, meta), null);
+  assert.equal(flvBodyToFrame(FlvTagType.Video, 0, hex('d0 01')), null); // command frame: VideoCommand byte only
+});
+
+test('FLV: Enhanced RTMP v2 ModEx and multitrack video: track 0 used, other tracks ignored', () => {
+  // ModEx (TimestampOffsetNano, 3 bytes of data) then CodedFrames of hvc1
+  const modex = flvBodyToFrame(FlvTagType.Video, 10, hex('97 02 0f4240 01 68766331 000014 00000002 2601'))!;
+  assert.deepEqual([modex.codec, modex.pts, modex.keyframe], [VideoCodec.H265, 30, true]);
+  assert.deepEqual(modex.data, hex('00000002 2601'));
+  // ModEx with the 16-bit size form: 0xff, then 0x0001 + 1 = 2 bytes
+  const modex16 = flvBodyToFrame(FlvTagType.Video, 0, hex('97 ff 0001 aaaa 03 68766331 00000002 2601'))!;
+  assert.deepEqual(modex16.data, hex('00000002 2601'));
+  // OneTrack, track 0: the payload has no size
+  const one = flvBodyToFrame(FlvTagType.Video, 0, hex('96 01 68766331 00 000000 00000002 2601'))!;
+  assert.deepEqual([one.codec, one.header], [VideoCodec.H265, false]);
+  assert.deepEqual(one.data, hex('00000002 2601'));
+  // OneTrack, track 1 (OBS's extra rendition): ignored
+  assert.equal(flvBodyToFrame(FlvTagType.Video, 0, hex('96 01 68766331 01 000000 00000002 2601')), null);
+  // ManyTracks: track 2 first (4 bytes), then track 0
+  const many = flvBodyToFrame(FlvTagType.Video, 0, hex('96 13 68766331 02 000004 00000000 00 000005 00000001 41'))!;
+  assert.deepEqual([many.codec, many.header], [VideoCodec.H265, false]);
+  assert.deepEqual(many.data, hex('00000001 41'));
+  // ManyTracksManyCodecs: av01 track 1, then avc1 track 0 (CodedFramesX)
+  const mixed = flvBodyToFrame(FlvTagType.Video, 0, hex('96 23 61763031 01 000002 1200 61766331 00 000005 00000001 65'))!;
+  assert.deepEqual([mixed.codec, mixed.pts], [VideoCodec.H264, 0]);
+  assert.deepEqual(mixed.data, hex('00000001 65'));
+  // no track 0 in a ManyTracks packet
+  assert.equal(flvBodyToFrame(FlvTagType.Video, 0, hex('96 13 68766331 01 000002 aabb 02 000001 cc')), null);
+  expectFlvError(() => flvBodyToFrame(FlvTagType.Video, 0, hex('96 13 68766331 01 000009 aabb'))); // track overruns
+  expectFlvError(() => flvBodyToFrame(FlvTagType.Video, 0, hex('96 16 68766331'))); // nested multitrack
+  expectFlvError(() => flvBodyToFrame(FlvTagType.Video, 0, hex('97 05 0102'))); // ModEx data cut short
+  expectFlvError(() => flvBodyToFrame(FlvTagType.Video, 0, hex('96')));
+});
+
+test('FLV: Enhanced RTMP audio (ExAudioTagHeader): mp4a, .mp3, Opus carried; ac-3, ec-3, fLaC ignored', () => {
+  const asc = flvBodyToFrame(FlvTagType.Audio, 0, hex('90 6d703461 1190'))!;
+  assert.deepEqual([asc.codec, asc.header, asc.sampleRate, asc.channels], [AudioCodec.AAC, true, 48000, 2]);
+  const aac = flvBodyToFrame(FlvTagType.Audio, 21, hex('91 6d703461 2100'))!;
+  assert.deepEqual([aac.codec, aac.header, aac.dts], [AudioCodec.AAC, false, 21]);
+  assert.deepEqual(aac.data, hex('2100'));
+  const mp3 = flvBodyToFrame(FlvTagType.Audio, 0, hex('91 2e6d7033 fffb9400 00'))!;
+  assert.deepEqual([mp3.codec, mp3.sampleRate, mp3.channels], [AudioCodec.MP3, 48000, 2]);
+  const opusHead = hex('4f70757348656164 01 01 3801 80bb0000 0000 00');
+  const head = flvBodyToFrame(FlvTagType.Audio, 0, Buffer.concat([hex('90 4f707573'), opusHead]))!;
+  assert.deepEqual([head.codec, head.header, head.sampleRate, head.channels], [AudioCodec.Opus, true, 48000, 1]);
+  const opus = flvBodyToFrame(FlvTagType.Audio, 20, hex('91 4f707573 fcff fe'))!;
+  assert.deepEqual([opus.codec, opus.header, opus.sampleRate], [AudioCodec.Opus, false, 48000]);
+  assert.deepEqual(opus.data, hex('fcfffe'));
+  for (const f of ['61632d33', '65632d33', '664c6143']) { // ac-3, ec-3, fLaC
+    assert.equal(flvBodyToFrame(FlvTagType.Audio, 0, hex(`91 ${f} 0b77 0000`)), null);
+    assert.equal(flvBodyToFrame(FlvTagType.Audio, 0, hex(`90 ${f} 0000`)), null);
+  }
+  assert.equal(flvBodyToFrame(FlvTagType.Audio, 0, hex('92 6d703461')), null); // SequenceEnd
+  assert.equal(flvBodyToFrame(FlvTagType.Audio, 0, hex('94 4f707573 00 02 00000003')), null); // MultichannelConfig
+  // multitrack: OneTrack track 0 of mp4a; ModEx first
+  const mt = flvBodyToFrame(FlvTagType.Audio, 0, hex('97 00 aa 05 01 6d703461 00 2100'))!;
+  assert.deepEqual([mt.codec, mt.header], [AudioCodec.AAC, false]);
+  assert.deepEqual(mt.data, hex('2100'));
+  assert.equal(flvBodyToFrame(FlvTagType.Audio, 0, hex('95 01 6d703461 03 2100')), null); // track 3: ignored
+  expectFlvError(() => flvBodyToFrame(FlvTagType.Audio, 0, hex('90 6d7034')));
+  expectFlvError(() => flvBodyToFrame(FlvTagType.Audio, 0, hex('90 6d703461 ff90'))); // bad ASC
+  expectFlvError(() => flvBodyToFrame(FlvTagType.Audio, 0, hex('90 4f707573 4f707573'))); // not an OpusHead
+});
+
+test('FLV: AV1, VP9 and Opus frames are written as Enhanced RTMP and parse back', () => {
+  const frames: Frame[] = [
+    { type: 'video', codec: VideoCodec.AV1, dts: 0, pts: 0, keyframe: true, header: true, data: hex('810800') },
+    { type: 'video', codec: VideoCodec.AV1, dts: 40, pts: 40, keyframe: false, header: false, data: hex('1200 3201aa') },
+    { type: 'video', codec: VideoCodec.VP9, dts: 80, pts: 80, keyframe: true, header: false, data: hex('824983') },
+    {
+      type: 'audio', codec: AudioCodec.Opus, dts: 0, pts: 0, keyframe: false, header: true,
+      data: hex('4f70757348656164 01 02 3801 80bb0000 0000 00'), sampleRate: 48000, channels: 2,
+    },
+    { type: 'audio', codec: AudioCodec.Opus, dts: 20, pts: 20, keyframe: false, header: false, data: hex('fcff'), sampleRate: 48000 },
+  ];
+  const scratch = Buffer.alloc(16);
+  assert.equal(writeFlvBodyPrefix(frames[1]!, scratch, 0), 5);
+  assert.deepEqual(scratch.subarray(0, 5), hex('a1 61763031'));
+  assert.equal(writeFlvBodyPrefix(frames[3]!, scratch, 0), 5);
+  assert.deepEqual(scratch.subarray(0, 5), hex('90 4f707573'));
+  for (const f of frames) {
+    const tag = encodeFlvTag(f);
+    assert.equal(flvBodyPrefixLength(f), 5);
+    const parsed = flvBodyToFrame(tag[0], tag.readUIntBE(4, 3), tag.subarray(11, tag.length - 4));
+    assert.deepEqual(parsed, f);
+  }
 });
 
 test('FLV: H.265 frames are written as Enhanced RTMP and parse back', () => {
@@ -318,9 +422,10 @@ test('FLV: audio prefixes', () => {
   assert.equal(mp3(22050, 1), 0x2a);
   assert.equal(mp3(11025, 2), 0x27);
   assert.equal(mp3(8000, 1), 0x22);
-  const opus: Frame = { type: 'audio', codec: AudioCodec.Opus, dts: 0, pts: 0, keyframe: false, header: false, data: hex('00') };
-  expectFlvError(() => flvBodyPrefixLength(opus));
-  expectFlvError(() => encodeFlvTag(opus));
+  // a codec FLV has no form for (Opus is written as Enhanced RTMP, see above)
+  const other: Frame = { type: 'audio', codec: 99 as AudioCodec, dts: 0, pts: 0, keyframe: false, header: false, data: hex('00') };
+  expectFlvError(() => flvBodyPrefixLength(other));
+  expectFlvError(() => encodeFlvTag(other));
 });
 
 test('FLV: script tags drop @setDataFrame', () => {

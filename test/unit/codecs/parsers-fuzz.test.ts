@@ -133,6 +133,35 @@ test('FLV audio / video bodies: a Frame, null or a FlvError', () => {
   fc.assert(fc.property(inputs([0x17, 0x00], bodies), returnsOrThrows((b) => flvBodyToFrame(FlvTagType.Video, 0, b), FlvError)), { numRuns: RUNS });
 });
 
+test('Enhanced RTMP video / audio bodies (FourCC, ModEx, multitrack): a Frame, null or a FlvError', () => {
+  const h = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+  const video = [
+    Buffer.concat([h('90 68766331'), hevcRecords[0]!]),
+    h('91 68766331 000021 00000003 260188'),
+    h('97 02 0f4240 01 68766331 000014 00000002 2601'),
+    h('96 13 68766331 02 000004 00000000 00 000005 00000001 41'),
+    h('96 23 61763031 01 000002 1200 61766331 00 000005 00000001 65'),
+    h('91 61763031 1200 3203 aabbcc'),
+  ];
+  const audio = [
+    Buffer.concat([h('90 6d703461'), ascs[0]!]),
+    h('90 4f707573 4f70757348656164 01 01 3801 80bb0000 0000 00'),
+    h('97 00 aa 05 11 6d703461 00 000002 2100 01 000001 aa'),
+    h('91 2e6d7033 fffb9400 00'),
+  ];
+  const run = (type: FlvTagType) => returnsOrThrows((b) => flvBodyToFrame(type, 0, b), FlvError);
+  for (const first of [0x90, 0x91, 0x96, 0x97, 0xa3]) {
+    fc.assert(fc.property(inputs([first], video), run(FlvTagType.Video)), { numRuns: RUNS / 5 });
+  }
+  for (const first of [0x90, 0x91, 0x95, 0x97]) {
+    fc.assert(fc.property(inputs([first], audio), run(FlvTagType.Audio)), { numRuns: RUNS / 5 });
+  }
+  // every truncation of each valid body
+  for (const [type, list] of [[FlvTagType.Video, video], [FlvTagType.Audio, audio]] as const) {
+    for (const v of list) for (let n = 0; n <= v.length; n++) run(type)(v.subarray(0, n));
+  }
+});
+
 test('BitReader: random reads stay inside the buffer and end in a CodecError; emulation prevention removal', () => {
   const op = fc.oneof(
     fc.constant({ kind: 'bit' as const, n: 1 }),

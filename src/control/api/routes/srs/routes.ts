@@ -2,7 +2,7 @@
 // version we are compatible with), summaries (process and host figures sampled from /proc), vhosts, streams,
 // clients, and DELETE of a client to kick it. JSONP with ?callback= (router.ts).
 import { hostname } from 'node:os';
-import { AudioCodec, VideoCodec } from '../../../../core/frame.js';
+import { codecName, type AudioCodec, type VideoCodec } from '../../../../core/frame.js';
 import type { Client } from '../../../../hub/client.js';
 import type { Stream } from '../../../../hub/stream.js';
 import { DEFAULT_VHOST, streamKey, streamPath } from '../../../../hub/stream-url.js';
@@ -25,11 +25,11 @@ export const SRS_API_VERSION = { major: 5, minor: 0, revision: 213 } as const;
 export const SRS_API_VERSION_STRING = `${SRS_API_VERSION.major}.${SRS_API_VERSION.minor}.${SRS_API_VERSION.revision}`;
 
 function videoCodecName(c: VideoCodec): string {
-  return c === VideoCodec.H265 ? 'H265' : 'H264';
+  return codecName(c, 'video');
 }
 
 function audioCodecName(c: AudioCodec): string {
-  return c === AudioCodec.MP3 ? 'MP3' : c === AudioCodec.Opus ? 'Opus' : 'AAC';
+  return codecName(c, 'audio');
 }
 
 /** tcUrl from the client's request URL: the URL without the stream name and query. */
