@@ -6,8 +6,8 @@
 
 import { AudioCodec, VideoCodec, type Frame } from '../../core/frame.js';
 import { CodecError } from '../codec-error.js';
-import { NalUnitType, annexBToAvcc, buildAvcDecoderConfig, splitAnnexB } from '../h264.js';
-import { HevcNalType, buildHevcDecoderConfig, isHevcKeyframe } from '../h265.js';
+import { splitAnnexB } from '../h264.js';
+import { VideoFramer } from '../video-framer.js';
 import { mpegAudioChannels, mpegAudioSampleRate } from '../mpeg-audio.js';
 import {
   AAC_SAMPLES_PER_FRAME,
@@ -73,11 +73,8 @@ interface PesStream {
   /** total PES bytes from PES_packet_length; 0 unbounded; UNKNOWN before 6 bytes arrived */
   expected: number;
   cc: number;
-  // video
-  vps: Buffer[];
-  sps: Buffer[];
-  pps: Buffer[];
-  configSent: boolean;
+  // video: NAL units -> sequence headers and AVCC frames
+  framer: VideoFramer | null;
   // audio
   aac: Pick<AacConfig, 'objectType' | 'sampleRateIndex' | 'channelConfig'> | null;
   carry: Buffer | null;
@@ -88,12 +85,6 @@ interface Section {
   buf: Buffer;
   len: number;
   active: boolean;
-}
-
-function sameList(a: Buffer[], b: Buffer[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!a[i].equals(b[i])) return false;
-  return true;
 }
 
 /** Reads a 33-bit PTS/DTS field, 2.4.3.7. */
@@ -365,10 +356,10 @@ export class TsDemuxer {
       active: false,
       expected: UNKNOWN,
       cc: UNKNOWN,
-      vps: [],
-      sps: [],
-      pps: [],
-      configSent: false,
+      framer:
+        kind === 'video'
+          ? new VideoFramer(streamType === StreamType.H265 ? VideoCodec.H265 : VideoCodec.H264, (f) => this.emit(f), (e) => this.report(e))
+          : null,
       aac: null,
       carry: null,
       carryTicks: 0,
@@ -477,76 +468,10 @@ export class TsDemuxer {
   }
 
   private videoAccessUnit(s: PesStream, payload: Buffer, ptsTicks: number, dtsTicks: number): void {
-    const hevc = s.streamType === StreamType.H265;
-    const codec = hevc ? VideoCodec.H265 : VideoCodec.H264;
-    const nalus = splitAnnexB(payload);
-    const vps: Buffer[] = [];
-    const sps: Buffer[] = [];
-    const pps: Buffer[] = [];
-    const media: Buffer[] = [];
-    let keyframe = false;
-    for (const nal of nalus) {
-      if (hevc) {
-        if (nal.length < 2) continue;
-        const t = (nal[0] >> 1) & 0x3f;
-        if (t === HevcNalType.AUD || t === HevcNalType.FD) continue;
-        if (t === HevcNalType.VPS) vps.push(nal);
-        else if (t === HevcNalType.SPS) sps.push(nal);
-        else if (t === HevcNalType.PPS) pps.push(nal);
-        else {
-          if (isHevcKeyframe(t)) keyframe = true;
-          media.push(nal);
-        }
-      } else {
-        const t = nal[0] & 0x1f;
-        if (t === NalUnitType.AUD || t === NalUnitType.Filler) continue;
-        if (t === NalUnitType.SPS) sps.push(nal);
-        else if (t === NalUnitType.PPS) pps.push(nal);
-        else {
-          if (t === NalUnitType.IDR) keyframe = true;
-          media.push(nal);
-        }
-      }
-    }
-    const dts = Math.round(dtsTicks / TICKS_PER_MS);
-    const pts = Math.round(ptsTicks / TICKS_PER_MS);
-    if (vps.length > 0 || sps.length > 0 || pps.length > 0) this.updateVideoConfig(s, codec, vps, sps, pps, dts);
-    if (media.length === 0) return;
-    if (!s.configSent) {
-      this.stats.videoWithoutConfig++;
-      return;
-    }
-    this.emit({ type: 'video', codec, dts, pts, keyframe, header: false, data: annexBToAvcc(media) });
-  }
-
-  /** Merges in-band parameter sets; emits a sequence header when the complete set is new or changed. */
-  private updateVideoConfig(
-    s: PesStream,
-    codec: VideoCodec,
-    vps: Buffer[],
-    sps: Buffer[],
-    pps: Buffer[],
-    dts: number,
-  ): void {
-    const nextVps = vps.length > 0 ? vps : s.vps;
-    const nextSps = sps.length > 0 ? sps : s.sps;
-    const nextPps = pps.length > 0 ? pps : s.pps;
-    const hevc = codec === VideoCodec.H265;
-    if (s.configSent && sameList(nextVps, s.vps) && sameList(nextSps, s.sps) && sameList(nextPps, s.pps)) return;
-    // keep copies: the NAL units are views of the reusable PES buffer
-    s.vps = nextVps === s.vps ? s.vps : nextVps.map((b) => Buffer.from(b));
-    s.sps = nextSps === s.sps ? s.sps : nextSps.map((b) => Buffer.from(b));
-    s.pps = nextPps === s.pps ? s.pps : nextPps.map((b) => Buffer.from(b));
-    if (s.sps.length === 0 || s.pps.length === 0 || (hevc && s.vps.length === 0)) return; // incomplete yet
-    let record: Buffer;
-    try {
-      record = hevc ? buildHevcDecoderConfig(s.vps, s.sps, s.pps) : buildAvcDecoderConfig(s.sps, s.pps);
-    } catch (e) {
-      this.report(e as Error);
-      return;
-    }
-    s.configSent = true;
-    this.emit({ type: 'video', codec, dts, pts: dts, keyframe: false, header: true, data: record });
+    const framer = s.framer!;
+    const before = framer.stats.withoutConfig;
+    framer.push(splitAnnexB(payload), Math.round(ptsTicks / TICKS_PER_MS), Math.round(dtsTicks / TICKS_PER_MS));
+    this.stats.videoWithoutConfig += framer.stats.withoutConfig - before;
   }
 
   private aacPes(s: PesStream, payload: Buffer, ptsTicks: number): void {
