@@ -52,6 +52,11 @@ const needs = [
   // A real ACME CA (pebble, pebble-challtestsrv) for the Let's Encrypt tests; openssl makes the upload tests' chains.
   { pkg: 'pebble', check: () => has('pebble') && has('pebble-challtestsrv'), for: ['test'] },
   { pkg: 'openssl', check: () => has('openssl'), for: ['test'] },
+  // An RTSP camera for the IP camera tests: GStreamer's RTSP server through python3-gi (test/rtsp-camera-server.py),
+  // with x264enc (ugly), x265enc (bad), avenc_aac (libav) and the RTP payloaders (good).
+  ...['python3-gi', 'gir1.2-gst-rtsp-server-1.0', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad', 'gstreamer1.0-plugins-ugly', 'gstreamer1.0-libav'].map(
+    (pkg) => ({ pkg, check: () => spawnSync('dpkg', ['-s', pkg], { stdio: 'ignore' }).status === 0, for: ['test'] }),
+  ),
   // pgrep, used by the tests that check no child process is left behind.
   { pkg: 'procps', check: () => has('pgrep'), for: ['test'] },
 ];

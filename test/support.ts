@@ -58,7 +58,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** What some tests need besides Node: checked by requireTool. */
-export type Tool = 'ffmpeg' | 'ffprobe' | 'ffmpeg-srt' | 'srt-addon';
+export type Tool = 'ffmpeg' | 'ffprobe' | 'ffmpeg-srt' | 'srt-addon' | 'rtsp-server';
 
 function runs(cmd: string, args: string[]): string | null {
   const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -73,6 +73,13 @@ const TOOLS: Record<Tool, { present: () => boolean; missing: string }> = {
     missing: "ffmpeg is missing or built without libsrt (Debian's ffmpeg has it: apt-get install ffmpeg)",
   },
   'srt-addon': { present: srtAvailable, missing: ADDON_NOT_BUILT_MESSAGE },
+  'rtsp-server': {
+    present: () =>
+      runs('/usr/bin/python3', ['-c', "import gi; gi.require_version('GstRtspServer', '1.0'); from gi.repository import GstRtspServer; print('ok')"]) !== null,
+    missing:
+      "GStreamer's RTSP server for python3 is not installed (apt-get install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good " +
+      'gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav)',
+  },
 };
 
 const checked = new Map<Tool, boolean>();

@@ -10,6 +10,7 @@ import { randomId } from '../core/ids.js';
 import type { Hub } from '../hub/hub.js';
 import type { HlsSettingsPort, HlsVariantsPort, MediaHooks } from '../servers/ports.js';
 import { createApi } from './api/app.js';
+import { DEFAULT_LIMIT_KBPS } from './api/routes/settings/routes.js';
 import type { RouteInfo } from './api/router.js';
 import type { ListenPorts } from './api/deps.js';
 import { TrafficStats } from './api/stats.js';
@@ -27,8 +28,10 @@ import { HttpsCertificates } from './https/manager.js';
 import type { Certificate } from './https/certificate.js';
 import { JobManager } from './jobs/job-manager.js';
 import { Forwarder } from './jobs/forward/forwarder.js';
+import { Cameras } from './jobs/camera/cameras.js';
 import { Recorder } from './jobs/record/recorder.js';
 import { Transcoder } from './jobs/transcode/transcoder.js';
+import { Keys } from './redis/keys.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
 
@@ -173,8 +176,20 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     });
 
     const throttle = new LoginThrottle(opts.throttle);
+    const cameras = await Cameras.start({
+      jobs,
+      hub,
+      hooks,
+      logger,
+      ports: () => ({ rtmp: ports.rtmp, srt: ports.srt }),
+      limit: config.cameraLimit,
+      bitrateLimitKbps: async () => {
+        const n = Number(await store.hget(Keys.SYS_LIMITS, 'camera').catch(() => null));
+        return Number.isInteger(n) && n > 0 ? n : DEFAULT_LIMIT_KBPS;
+      },
+    });
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, transcoder, forward, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, transcoder, forward, cameras, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();

@@ -11,6 +11,7 @@ import { ApiRoutes, type RouteInfo } from './router.js';
 import { registerCallbacks } from './routes/callbacks/routes.js';
 import { registerHttps } from './routes/https/routes.js';
 import { registerForward } from './routes/forward/routes.js';
+import { registerCamera } from './routes/camera/routes.js';
 import { registerLogin } from './routes/login/routes.js';
 import { registerNotBuilt } from './routes/not-built/routes.js';
 import { registerPublishSecret } from './routes/publish-secret/routes.js';
@@ -83,6 +84,7 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   registerRecord(routes, d);
   registerTranscode(routes, d);
   registerForward(routes, d);
+  registerCamera(routes, d);
   registerSrsApi(routes, d);
   registerHttps(routes, d);
   registerNotBuilt(routes);

@@ -10,6 +10,7 @@ import type { PublishSecrets } from '../hooks/publish-secret.js';
 import type { HlsSettingsSync } from '../hls-settings.js';
 import type { HttpsCertificates } from '../https/manager.js';
 import type { Forwarder } from '../jobs/forward/forwarder.js';
+import type { Cameras } from '../jobs/camera/cameras.js';
 import type { Recorder } from '../jobs/record/recorder.js';
 import type { Transcoder } from '../jobs/transcode/transcoder.js';
 import type { Store } from '../redis/store.js';
@@ -45,6 +46,8 @@ export interface ApiDeps {
   transcoder: Transcoder;
   /** forward (restream) targets */
   forward: Forwarder;
+  /** IP cameras (camera jobs) */
+  cameras: Cameras;
   /** pushes the HLS settings (hphls, hlsll) to the HLS server */
   hlsSettings: HlsSettingsSync;
   /** the HTTPS certificate (self-signed, uploaded, Let's Encrypt) */

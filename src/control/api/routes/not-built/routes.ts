@@ -13,10 +13,9 @@ const T = '/terraform/v1';
 
 export const NOT_BUILT: readonly NotBuiltGroup[] = [
   {
-    reason: 'virtual live and IP camera are planned in issue #14',
+    reason: 'virtual live is planned in issue #14',
     paths: [
       ...['vlive/upload/*rest', 'vlive/server', 'vlive/ytdl', 'vlive/stream-url', 'vlive/streamUrl', 'vlive/source', 'vlive/secret', 'vlive/streams'],
-      ...['camera/stream-url', 'camera/source', 'camera/secret', 'camera/streams'],
     ].map((p) => `${T}/ffmpeg/${p}`),
   },
   {

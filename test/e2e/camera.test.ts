@@ -1,0 +1,173 @@
+// IP cameras (camera/* API, the camera job kind, the in-process RTSP client) against a real RTSP server
+// (GStreamer's, test/rtsp-camera-server.py): pulled over TCP and over UDP with Digest auth, H.264 + AAC and
+// H.265 to a stream of ours that ffprobe reads; a wrong password gives a clear reason in the task; a
+// video-only camera with extraAudio "silent" comes out as h264 + aac; a camera that vanishes makes the task
+// retry and it runs again once the camera is back.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { CameraStream } from '../../src/control/jobs/camera/cameras.js';
+import type { CameraFile } from '../../src/control/jobs/camera/config.js';
+import { probe, randomName, startServer, waitFor, type TestServer } from './helpers.js';
+import { startCamera, type TestCamera } from './rtsp-camera.js';
+import { requireTool } from '../support.js';
+
+const skip = requireTool('ffmpeg', 'ffprobe', 'rtsp-server');
+
+describe('IP camera (RTSP pull)', { skip }, () => {
+  let s: TestServer;
+  const cams: TestCamera[] = [];
+  before(async () => {
+    s = await startServer();
+  });
+  after(async () => {
+    await s?.close();
+    for (const c of cams) await c.kill();
+  });
+
+  async function camera(o: Parameters<typeof startCamera>[0]): Promise<TestCamera> {
+    const c = await startCamera(o);
+    cams.push(c);
+    return c;
+  }
+
+  /** stream-url -> source (probe) -> secret update: a camera published as live/<name>. */
+  async function addCamera(url: string, o: { transport?: 'tcp' | 'udp'; extraAudio?: string } = {}) {
+    const name = randomName('cam');
+    const platform = `camera-1-${name}`;
+    const su = await s.api<{ name: string; uuid: string; target: string }>('/terraform/v1/ffmpeg/camera/stream-url', { url });
+    assert.equal(su.status, 200, su.message);
+    // Set the transport first, so that the probe uses it too.
+    const src = await s.api<{ platform: string; files: CameraFile[] }>('/terraform/v1/ffmpeg/camera/source', {
+      platform,
+      files: [{ name: su.data.name, size: 0, uuid: su.data.uuid, target: su.data.target, type: 'stream' }],
+    });
+    assert.equal(src.status, 200, src.message);
+    const up = await s.api('/terraform/v1/ffmpeg/camera/secret', {
+      action: 'update',
+      platform,
+      server: `${s.rtmp}/live/`,
+      secret: `${name}?secret=${s.secret}`,
+      enabled: true,
+      custom: true,
+      label: `test ${name}`,
+      extraAudio: o.extraAudio ?? '',
+      files: src.data.files,
+      transport: o.transport ?? 'tcp',
+    });
+    assert.equal(up.status, 200, up.message);
+    return { name, platform, files: src.data.files };
+  }
+
+  async function stream(platform: string): Promise<CameraStream | undefined> {
+    return (await s.api<CameraStream[]>('/terraform/v1/ffmpeg/camera/streams')).data.find((x) => x.platform === platform);
+  }
+
+  const running = (platform: string) => waitFor(async () => (await stream(platform))?.task?.state === 'running', 20000, `camera ${platform} running`);
+
+  test('Digest auth over TCP: H.264 + AAC at the output, the probe in camera/source', async (t) => {
+    const cam = await camera({ user: 'admin', password: 'pa:ss@1', video: 'h264', audio: 'aac' });
+    const c = await addCamera(cam.url());
+    const f = c.files[0]!;
+    assert.equal(f.video?.codec_name, 'h264');
+    assert.equal(f.video?.width, 320);
+    assert.equal(f.audio?.codec_name, 'aac');
+    assert.equal(f.audio?.sample_rate, '48000');
+    await running(c.platform);
+    const info = await probe(`${s.http}/live/${c.name}.flv`);
+    assert.deepEqual(info.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
+    const st = (await stream(c.platform))!;
+    assert.equal(st.input, cam.url().replace(/\/\/[^@]*@/, '//'), 'no password in the API');
+    assert.ok(st.task!.log.some((l) => /transport tcp, video h264, audio aac/.test(l)), st.task!.log.join('\n'));
+    t.diagnostic(st.task!.log.join(' | '));
+  });
+
+  test('UDP: RTP/RTCP port pairs, no fallback to TCP', async () => {
+    const cam = await camera({ user: 'admin', password: 'secret' });
+    const c = await addCamera(cam.url(), { transport: 'udp' });
+    await running(c.platform);
+    const info = await probe(`${s.http}/live/${c.name}.flv`);
+    assert.deepEqual(info.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
+    const st = (await stream(c.platform))!;
+    assert.ok(st.task!.log.some((l) => /transport udp/.test(l)), st.task!.log.join('\n'));
+  });
+
+  test('H.265 camera: hevc at the output', async () => {
+    const cam = await camera({ video: 'h265', audio: 'aac' });
+    const c = await addCamera(cam.url());
+    assert.equal(c.files[0]!.video?.codec_name, 'hevc');
+    await running(c.platform);
+    const info = await probe(`${s.http}/live/${c.name}.ts`);
+    assert.deepEqual(info.streams.map((x) => x.codec_name).sort(), ['aac', 'hevc']);
+  });
+
+  test('a video-only camera with extraAudio "silent" gives h264 + aac (44100 Hz stereo)', async () => {
+    const cam = await camera({ video: 'h264', audio: 'none' });
+    const c = await addCamera(cam.url(), { extraAudio: 'silent' });
+    await running(c.platform);
+    const info = await probe(`${s.http}/live/${c.name}.flv`);
+    assert.deepEqual(info.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
+    const a = info.streams.find((x) => x.codec_type === 'audio')!;
+    assert.equal(a.sample_rate, '44100');
+    assert.equal(a.channels, 2);
+  });
+
+  test('a wrong password: camera/source refuses it, the task retries with the reason', async () => {
+    const cam = await camera({ user: 'admin', password: 'right' });
+    const su = await s.api<{ uuid: string; target: string }>('/terraform/v1/ffmpeg/camera/stream-url', { url: cam.url('admin', 'wrong') });
+    const bad = await s.api('/terraform/v1/ffmpeg/camera/source', {
+      platform: 'camera-9-bad',
+      files: [{ name: 'cam', size: 0, uuid: su.data.uuid, target: su.data.target, type: 'stream' }],
+    });
+    assert.equal(bad.status, 400);
+    assert.match(bad.message ?? '', /refused the user name and password \(401/);
+    assert.doesNotMatch(bad.message ?? '', /wrong/, 'the password is not echoed');
+    // A stored config with the wrong password (the camera's password was changed): the task says why.
+    const name = randomName('cam');
+    const up = await s.api('/terraform/v1/ffmpeg/camera/secret', {
+      action: 'update',
+      platform: `camera-2-${name}`,
+      server: `${s.rtmp}/live/`,
+      secret: `${name}?secret=${s.secret}`,
+      enabled: true,
+      files: [{ name: 'cam', size: 0, uuid: su.data.uuid, target: su.data.target, type: 'stream' }],
+    });
+    assert.equal(up.status, 200, up.message);
+    const st = await waitFor(async () => {
+      const x = await stream(`camera-2-${name}`);
+      return x?.task?.state === 'retrying' ? x : undefined;
+    });
+    assert.match(st.task!.reason, /refused the user name and password \(401 Unauthorized on DESCRIBE\)/);
+    assert.ok(st.task!.retryInMs > 0);
+  });
+
+  test('no such path, refused connection, unsupported scheme: clear errors', async () => {
+    const cam = await camera({});
+    const src = (target: string) => s.api('/terraform/v1/ffmpeg/camera/source', { platform: 'camera-9-x', files: [{ name: 'x', uuid: 'u', target, type: 'stream' }] });
+    assert.match((await src(cam.url().replace('/cam', '/nope'))).message ?? '', /no stream at \/nope \(404/);
+    assert.match((await src('rtsp://127.0.0.1:1/cam')).message ?? '', /connection refused/);
+    assert.match((await src('srt://127.0.0.1:10080?streamid=x')).message ?? '', /not supported yet/);
+    assert.match((await s.api('/terraform/v1/ffmpeg/camera/stream-url', { url: 'ftp://x/y' })).message ?? '', /invalid url scheme ftp/);
+    assert.match((await s.api('/terraform/v1/ffmpeg/camera/secret', { action: 'update', platform: 'nope', server: 'rtmp://x/y' })).message ?? '', /invalid platform nope/);
+  });
+
+  test('the camera vanishes: retrying with the reason; it comes back: running again', async (t) => {
+    const cam = await camera({});
+    const c = await addCamera(cam.url());
+    await running(c.platform);
+    const port = cam.port;
+    await cam.kill();
+    const gone = await waitFor(async () => {
+      const x = await stream(c.platform);
+      return x?.task?.state === 'retrying' ? x : undefined;
+    }, 30000, 'retrying');
+    t.diagnostic(`reason: ${gone.task!.reason}`);
+    assert.match(gone.task!.reason, /closed the connection|connection refused|no media/);
+    const back = await camera({ port });
+    const t0 = Date.now();
+    await running(c.platform);
+    t.diagnostic(`running again ${Date.now() - t0} ms after the camera came back`);
+    const info = await probe(`${s.http}/live/${c.name}.flv`);
+    assert.deepEqual(info.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
+    void back;
+  });
+});
