@@ -16,6 +16,7 @@ import { StreamingPage } from './pages/streaming';
 import { RecordingPage } from './pages/recording';
 import { TranscodePage } from './pages/transcode';
 import { ForwardPage } from './pages/forward';
+import { CamerasPage } from './pages/cameras';
 import { CallbacksPage } from './pages/callbacks';
 import { SettingsPage } from './pages/settings';
 import { OpenApiPage } from './pages/openapi';
@@ -28,6 +29,7 @@ const NAV = [
   { to: '/recording', key: 'nav.recording' },
   { to: '/forward', key: 'nav.forward' },
   { to: '/transcode', key: 'nav.transcode' },
+  { to: '/cameras', key: 'nav.cameras' },
   { to: '/callbacks', key: 'nav.callbacks' },
   { to: '/https', key: 'nav.https' },
   { to: '/settings', key: 'nav.settings' },
@@ -114,6 +116,7 @@ export function App() {
       <Route path="/recording" element={guarded(<RecordingPage />)} />
       <Route path="/transcode" element={guarded(<TranscodePage />)} />
       <Route path="/forward" element={guarded(<ForwardPage />)} />
+      <Route path="/cameras" element={guarded(<CamerasPage />)} />
       <Route path="/callbacks" element={guarded(<CallbacksPage />)} />
       <Route path="/settings" element={guarded(<SettingsPage onBeian={setBeian} />)} />
       <Route path="/https" element={guarded(<HttpsPage />)} />

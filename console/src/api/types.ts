@@ -114,4 +114,19 @@ export interface GlobalTranscodeTask {
 }
 export interface StreamTranscode {
   id: string; stream: string; enabled: boolean; label: string; profiles: TranscodeProfile[]; abr: string; status: JobStatus; live: TranscodeLive;
+/** ffprobe's view of a camera (SRS Stack's FFprobeSource), as camera/source answers it. */
+export interface CameraFile {
+  name: string; path?: string; size: number; uuid: string; target: string; type: string;
+  format?: { bit_rate?: string; has_video?: boolean; has_audio?: boolean };
+  video?: { codec_name: string; profile?: string; width?: number; height?: number } | null;
+  audio?: { codec_name: string; profile?: string; sample_rate?: string; channels?: number } | null;
+}
+export interface CameraConfig {
+  platform: string; server: string; secret: string; enabled: boolean; custom: boolean; label: string;
+  extraAudio: string; files: CameraFile[]; transport: 'tcp' | 'udp';
+}
+/** An entry of camera/streams: SRS Stack's fields, then ours (input, output, task). */
+export interface CameraStream {
+  platform: string; enabled: boolean; custom: boolean; label: string; extraAudio: string; transport?: string;
+  files: CameraFile[]; input?: string; output?: string; task?: JobStatus | null;
 }

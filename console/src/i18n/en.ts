@@ -3,7 +3,7 @@ export const en = {
   app: { title: 'SRS Stack' },
   common: { copy: 'Copy', copied: 'Copied', save: 'Save', saved: 'Saved', refresh: 'Refresh' },
   nav: {
-    dashboard: 'Dashboard', streaming: 'Streaming', recording: 'Recording', forward: 'Restream', transcode: 'Transcode', callbacks: 'HTTP callbacks',
+    dashboard: 'Dashboard', streaming: 'Streaming', recording: 'Recording', forward: 'Restream', cameras: 'IP cameras', transcode: 'Transcode', callbacks: 'HTTP callbacks',
     settings: 'Settings', https: 'HTTPS', openapi: 'OpenAPI', logout: 'Log out', menu: 'Menu',
   },
   login: {
@@ -72,6 +72,16 @@ export const en = {
     stream: 'Input stream (app/stream)', label: 'Label', renditions: 'Renditions', addRendition: 'Add a rendition', name: 'Name',
     enable: 'Enable', disable: 'Disable', abr: 'ABR playlist', cancel: 'Cancel', waiting: 'waiting', drops: '{{n}} input frames dropped',
     retryIn: 'retrying in {{s}} s', pid: 'FFmpeg pid {{pid}}',
+  cameras: {
+    title: 'IP cameras', intro: 'Pull an RTSP (or RTMP) camera in this server, with no FFmpeg, and publish it as a stream here or push it to a platform.',
+    add: 'Add a camera', edit: 'Edit', remove: 'Remove', confirmRemove: 'Stop and remove this camera?', none: 'No camera yet.',
+    label: 'Name', url: 'Camera URL', urlHint: 'rtsp://user:password@192.168.1.10:554/stream1 (or rtmp://...)',
+    transport: 'RTSP transport', tcp: 'TCP', udp: 'UDP (falls back to TCP)', audio: 'Audio', audioCopy: 'Camera audio',
+    audioSilent: 'Silent track (for platforms that need audio)', output: 'Output', toStream: 'A stream of this server',
+    toTarget: 'Another platform (RTMP)', stream: 'Stream name', server: 'RTMP server', key: 'Stream key',
+    enabled: 'Enabled', save: 'Probe and save', probing: 'Reading the camera...', probe: 'Source', state: 'State',
+    logs: 'Logs', play: 'Play', stats: '{{frames}} frames, {{kbps}} kbps, up {{uptime}}',
+    retrying: 'retrying in {{s}} s: {{reason}}', noVideo: 'no video', noAudio: 'no audio',
     states: { starting: 'starting', running: 'running', retrying: 'retrying', stopped: 'stopped', failed: 'failed' },
   },
   forward: {

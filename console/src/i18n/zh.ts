@@ -5,7 +5,7 @@ export const zh: Dictionary = {
   app: { title: 'SRS Stack' },
   common: { copy: '复制', copied: '已复制', save: '保存', saved: '已保存', refresh: '刷新' },
   nav: {
-    dashboard: '仪表盘', streaming: '推流与播放', recording: '录制', forward: '多平台转播', transcode: '转码', callbacks: 'HTTP 回调',
+    dashboard: '仪表盘', streaming: '推流与播放', recording: '录制', forward: '多平台转播', cameras: 'IP 摄像头', transcode: '转码', callbacks: 'HTTP 回调',
     settings: '设置', https: 'HTTPS', openapi: 'OpenAPI', logout: '退出', menu: '菜单',
   },
   login: {
@@ -74,6 +74,16 @@ export const zh: Dictionary = {
     stream: '输入流（应用/流）', label: '标签', renditions: '清晰度', addRendition: '添加清晰度', name: '名称',
     enable: '启用', disable: '停用', abr: 'ABR 播放列表', cancel: '取消', waiting: '等待中', drops: '丢弃了 {{n}} 个输入帧',
     retryIn: '{{s}} 秒后重试', pid: 'FFmpeg 进程 {{pid}}',
+  cameras: {
+    title: 'IP 摄像头', intro: '在本服务器内拉取 RTSP（或 RTMP）摄像头，无需 FFmpeg，发布为本站的流或推送到直播平台。',
+    add: '添加摄像头', edit: '编辑', remove: '删除', confirmRemove: '停止并删除这个摄像头？', none: '还没有摄像头。',
+    label: '名称', url: '摄像头地址', urlHint: 'rtsp://用户名:密码@192.168.1.10:554/stream1（或 rtmp://...）',
+    transport: 'RTSP 传输', tcp: 'TCP', udp: 'UDP（失败时改用 TCP）', audio: '音频', audioCopy: '摄像头的音频',
+    audioSilent: '静音音轨（平台要求有音频时）', output: '输出', toStream: '本服务器的流',
+    toTarget: '其他平台（RTMP）', stream: '流名称', server: 'RTMP 服务器', key: '推流码',
+    enabled: '启用', save: '探测并保存', probing: '正在读取摄像头...', probe: '源', state: '状态',
+    logs: '日志', play: '播放', stats: '{{frames}} 帧，{{kbps}} kbps，已运行 {{uptime}}',
+    retrying: '{{s}} 秒后重试：{{reason}}', noVideo: '无视频', noAudio: '无音频',
     states: { starting: '启动中', running: '运行中', retrying: '重试中', stopped: '已停止', failed: '失败' },
   },
   forward: {
