@@ -18,6 +18,11 @@ function sameList(a: readonly Buffer[], b: readonly Buffer[]): boolean {
   return a.length === b.length && a.every((x, i) => x.equals(b[i]!));
 }
 
+/** Adds a parameter set unless the same bytes are there (senders repeat them: in band and from the packetizer). */
+function addOnce(list: Buffer[], nal: Buffer): void {
+  if (!list.some((x) => x.equals(nal))) list.push(nal);
+}
+
 export class VideoFramer {
   readonly stats: VideoFramerStats = { withoutConfig: 0 };
   private vps: Buffer[] = [];
@@ -56,9 +61,9 @@ export class VideoFramer {
         if (nal.length < 2) continue;
         const t = (nal[0]! >> 1) & 0x3f;
         if (t === HevcNalType.AUD || t === HevcNalType.FD) continue;
-        if (t === HevcNalType.VPS) vps.push(nal);
-        else if (t === HevcNalType.SPS) sps.push(nal);
-        else if (t === HevcNalType.PPS) pps.push(nal);
+        if (t === HevcNalType.VPS) addOnce(vps, nal);
+        else if (t === HevcNalType.SPS) addOnce(sps, nal);
+        else if (t === HevcNalType.PPS) addOnce(pps, nal);
         else {
           if (isHevcKeyframe(t)) keyframe = true;
           media.push(nal);
@@ -67,8 +72,8 @@ export class VideoFramer {
         if (nal.length < 1) continue;
         const t = nal[0]! & 0x1f;
         if (t === NalUnitType.AUD || t === NalUnitType.Filler) continue;
-        if (t === NalUnitType.SPS) sps.push(nal);
-        else if (t === NalUnitType.PPS) pps.push(nal);
+        if (t === NalUnitType.SPS) addOnce(sps, nal);
+        else if (t === NalUnitType.PPS) addOnce(pps, nal);
         else {
           if (t === NalUnitType.IDR) keyframe = true;
           media.push(nal);

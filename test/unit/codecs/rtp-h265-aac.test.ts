@@ -312,7 +312,7 @@ test('VideoFramer: out-of-band parameter sets, in-band changes, AUD dropped, med
   const sps = Buffer.from('6742c01e8c8d40a0fd00f08846a0', 'hex');
   const pps = Buffer.from('68ce3c80', 'hex');
   f.setParameterSets({ sps: [sps], pps: [pps] }, 80);
-  f.push([Buffer.from([0x09, 0xf0]), sps, pps, idr], 80, 80); // the same set in band: no second header
+  f.push([Buffer.from([0x09, 0xf0]), sps, pps, sps, pps, idr], 80, 80); // the same set in band (twice, as GStreamer sends it): no second header
   f.push([Buffer.from([0x41, 0x9a, 3])], 120, 120);
   assert.deepEqual(frames.map((x) => [x.header, x.keyframe, x.dts]), [[true, false, 80], [false, true, 80], [false, false, 120]]);
   assert.deepEqual(splitAvcc(frames[1]!.data, 4), [idr], 'parameter sets and AUD are not in the media frame');
