@@ -3,7 +3,7 @@
 # serving a live test picture (H.264 or H.265) and tone (AAC, RFC 3640 mpeg4-generic) at rtsp://127.0.0.1:PORT/PATH,
 # over UDP and TCP, with Digest auth when a user is given. Prints "ready <port>" once it listens.
 # Usage: rtsp-camera-server.py --port N [--path /cam] [--video h264|h265|none] [--audio aac|none]
-#                              [--user U --password P] [--auth digest|basic]
+#                              [--user U --password P] [--auth digest|basic] [--tcp-only]
 import argparse
 import signal
 import sys
@@ -23,6 +23,7 @@ p.add_argument('--audio', default='aac', choices=['aac', 'none'])
 p.add_argument('--user', default='')
 p.add_argument('--password', default='')
 p.add_argument('--auth', default='digest', choices=['digest', 'basic'])
+p.add_argument('--tcp-only', action='store_true', help='refuse UDP (SETUP answers 461)')
 a = p.parse_args()
 
 Gst.init(None)
@@ -47,6 +48,8 @@ server.set_service(str(a.port))
 factory = GstRtspServer.RTSPMediaFactory()
 factory.set_launch(launch)
 factory.set_shared(True)
+if a.tcp_only:
+    factory.set_protocols(GstRtsp.RTSPLowerTrans.TCP)
 
 if a.user:
     auth = GstRtspServer.RTSPAuth()

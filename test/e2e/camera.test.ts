@@ -2,12 +2,18 @@
 // (GStreamer's, test/rtsp-camera-server.py): pulled over TCP and over UDP with Digest auth, H.264 + AAC and
 // H.265 to a stream of ours that ffprobe reads; a wrong password gives a clear reason in the task; a
 // video-only camera with extraAudio "silent" comes out as h264 + aac; a camera that vanishes makes the task
-// retry and it runs again once the camera is back.
+// retry and it runs again once the camera is back; a camera that refuses UDP, one that never answers, the two
+// tracks on one clock, and an output to another platform (node-media-server).
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect as netConnect, createServer as createNetServer, type Server as NetServer } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CameraStream } from '../../src/control/jobs/camera/cameras.js';
 import type { CameraFile } from '../../src/control/jobs/camera/config.js';
-import { probe, randomName, startServer, waitFor, type TestServer } from './helpers.js';
+import { RtspSource } from '../../src/servers/rtsp/client.js';
+import { freePort, probe, randomName, run, startServer, tempDir, waitFor, type Proc, type TestServer } from './helpers.js';
 import { startCamera, type TestCamera } from './rtsp-camera.js';
 import { requireTool } from '../support.js';
 
@@ -169,5 +175,116 @@ describe('IP camera (RTSP pull)', { skip }, () => {
     const info = await probe(`${s.http}/live/${c.name}.flv`);
     assert.deepEqual(info.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
     void back;
+  });
+});
+
+describe('IP camera: transports, timeouts, a target platform', { skip }, () => {
+  let s: TestServer;
+  let nms: Proc | null = null;
+  const cams: TestCamera[] = [];
+  const hanging: NetServer[] = [];
+  before(async () => {
+    s = await startServer();
+  });
+  after(async () => {
+    await s?.close();
+    for (const c of cams) await c.kill();
+    nms?.kill();
+    for (const h of hanging) h.close();
+  });
+
+  test('a camera that refuses UDP (461): the client falls back to TCP by itself', async () => {
+    const cam = await startCamera({ tcpOnly: true });
+    cams.push(cam);
+    const src = new RtspSource(cam.url(), { transport: 'udp' });
+    let frames = 0;
+    await src.start(() => frames++);
+    try {
+      assert.equal(src.probe.transport, 'tcp');
+      await waitFor(() => frames > 10, 10000, 'frames over TCP');
+    } finally {
+      await src.stop();
+    }
+  });
+
+  test('a camera that accepts the connection and never answers: a timeout that says so', async () => {
+    const port = await freePort();
+    const h = createNetServer(() => undefined);
+    hanging.push(h);
+    await new Promise<void>((r) => h.listen(port, '127.0.0.1', r));
+    const src = new RtspSource(`rtsp://127.0.0.1:${port}/cam`, { timeoutMs: 1000 });
+    await assert.rejects(src.start(() => undefined), /the camera did not answer OPTIONS within 1 s/);
+  });
+
+  test('audio and video on one clock: the first AAC and H.264 timestamps at the output are close', async () => {
+    const cam = await startCamera({});
+    cams.push(cam);
+    const src = new RtspSource(cam.url());
+    const first: Record<string, number> = {};
+    let last = { video: -1, audio: -1 };
+    let backwards = 0;
+    await src.start((f) => {
+      if (f.header || f.type === 'script') return;
+      first[f.type] ??= f.dts;
+      const k = f.type as 'video' | 'audio';
+      if (f.dts < last[k]) backwards++;
+      last[k] = f.dts;
+    });
+    try {
+      await waitFor(() => last.video > 3000 && last.audio > 3000, 15000, '3 s of media');
+    } finally {
+      await src.stop();
+    }
+    assert.equal(backwards, 0, 'timestamps never go back within a track');
+    assert.ok(Math.abs(first.video! - first.audio!) < 300, `first video at ${first.video} ms, first audio at ${first.audio} ms`);
+    // both tracks advance at the same rate (the RTP clocks are 90 kHz and 48 kHz)
+    assert.ok(Math.abs(last.video - last.audio) < 400, `video at ${last.video} ms, audio at ${last.audio} ms`);
+  });
+
+  test('output to another platform (node-media-server over RTMP): h264 + aac there', async () => {
+    const cam = await startCamera({});
+    cams.push(cam);
+    const nmsRtmp = await freePort();
+    const nmsHttp = await freePort();
+    const dir = tempDir('nms-');
+    const config = {
+      bind: '127.0.0.1',
+      notify: { url: '' },
+      store: { path: join(dir, 'data'), maxHistory: 100 },
+      auth: { play: false, publish: false, secret: 'x'.repeat(32), jwt: { secret: 'y'.repeat(64), expiresIn: '24h', refreshExpiresIn: '7d', algorithm: 'HS256', users: [] } },
+      rtmp: { port: nmsRtmp },
+      http: { port: nmsHttp },
+      webadmin: { enable: false },
+      record: { auto: false, path: join(dir, 'record') },
+    };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    nms = run(process.execPath, [createRequire(import.meta.url).resolve('node-media-server/bin/app.js'), '-c', join(dir, 'config.json'), '--no-admin']);
+    await waitFor(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const c = netConnect(nmsRtmp, '127.0.0.1', () => {
+            c.destroy();
+            resolve(true);
+          });
+          c.on('error', () => resolve(false));
+        }),
+      15000,
+      'node-media-server listening',
+    );
+    const name = randomName('cam');
+    const platform = `camera-3-${name}`;
+    const src = await s.api<{ files: CameraFile[] }>('/terraform/v1/ffmpeg/camera/source', {
+      platform,
+      files: [{ name: 'cam', size: 0, uuid: 'u', target: cam.url(), type: 'stream' }],
+    });
+    assert.equal(src.status, 200, src.message);
+    const up = await s.api('/terraform/v1/ffmpeg/camera/secret', {
+      action: 'update', platform, server: `rtmp://127.0.0.1:${nmsRtmp}/live`, secret: name, enabled: true, files: src.data.files,
+    });
+    assert.equal(up.status, 200, up.message);
+    await waitFor(async () => (await s.api<CameraStream[]>('/terraform/v1/ffmpeg/camera/streams')).data.find((x) => x.platform === platform)?.task?.state === 'running', 20000, 'running');
+    assert.equal(s.app.hub.list().some((x) => x.url.stream === name), false, 'not a stream of ours');
+    const info = await waitFor(() => probe(`rtmp://127.0.0.1:${nmsRtmp}/live/${name}`), 20000, 'node-media-server plays it');
+    assert.deepEqual(info.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
   });
 });

@@ -13,6 +13,8 @@ export interface CameraOptions {
   password?: string;
   auth?: 'digest' | 'basic';
   path?: string;
+  /** refuse UDP transport (SETUP over UDP answers 461) */
+  tcpOnly?: boolean;
 }
 
 export interface TestCamera {
@@ -27,6 +29,7 @@ export async function startCamera(o: CameraOptions = {}): Promise<TestCamera> {
   const port = o.port ?? (await freePort());
   const path = o.path ?? '/cam';
   const args = [script, '--port', String(port), '--path', path, '--video', o.video ?? 'h264', '--audio', o.audio ?? 'aac'];
+  if (o.tcpOnly) args.push('--tcp-only');
   if (o.user) args.push('--user', o.user, '--password', o.password ?? '', '--auth', o.auth ?? 'digest');
   const proc = run('/usr/bin/python3', args);
   await waitFor(() => proc.stdout().toString().includes('ready') || proc.child.exitCode !== null, 15000, 'the RTSP camera to listen');

@@ -217,8 +217,9 @@ export class RtspSource implements FrameSource {
 
   private async attempt(transport: RtspTransport): Promise<void> {
     await this.open();
-    const opts = await this.request('OPTIONS', this.target.url).catch(() => null);
-    if (opts && opts.status === 200) this.publicMethods = parsePublic(header(opts, 'public') ?? '');
+    // A camera may refuse OPTIONS (401, 501): only an answer is needed, not a 200.
+    const opts = await this.request('OPTIONS', this.target.url);
+    if (opts.status === 200) this.publicMethods = parsePublic(header(opts, 'public') ?? '');
     const desc = await this.request('DESCRIBE', this.target.url, [['Accept', 'application/sdp']]);
     this.check(desc, 'DESCRIBE');
     const base = header(desc, 'content-base') ?? header(desc, 'content-location') ?? this.target.url;
