@@ -185,7 +185,7 @@ export class RtspSource implements FrameSource {
       } catch (e) {
         if (!(e instanceof RtspFailure && e.retryTcp) || this.isClosed()) throw e;
         this.opts.logger?.info({ url: this.label, reason: e.message }, 'rtsp: switching to TCP');
-        this.teardownQuietly();
+        await this.teardown(1000);
         this.resetConnection();
         await this.attempt('tcp');
       }
@@ -202,10 +202,8 @@ export class RtspSource implements FrameSource {
     if (this.state === 'closed') return;
     const wasOpen = this.sock !== null && this.session !== null;
     this.state = 'closed';
-    if (wasOpen) {
-      // TEARDOWN, without waiting long for the answer: the camera frees the session at once.
-      await Promise.race([this.request('TEARDOWN', this.sessionUrl()).catch(() => undefined), new Promise((r) => setTimeout(r, 300))]);
-    }
+    // TEARDOWN, without waiting long for the answer: the camera frees the session at once.
+    if (wasOpen) await this.teardown(300);
     this.close();
   }
 
@@ -220,7 +218,12 @@ export class RtspSource implements FrameSource {
     // A camera may refuse OPTIONS (401, 501): only an answer is needed, not a 200.
     const opts = await this.request('OPTIONS', this.target.url);
     if (opts.status === 200) this.publicMethods = parsePublic(header(opts, 'public') ?? '');
-    const desc = await this.request('DESCRIBE', this.target.url, [['Accept', 'application/sdp']]);
+    let desc = await this.request('DESCRIBE', this.target.url, [['Accept', 'application/sdp']]);
+    if (desc.status === 503) {
+      // Busy (still tearing down a previous session, or starting its encoder): ask once more.
+      await new Promise((r) => setTimeout(r, 1000));
+      desc = await this.request('DESCRIBE', this.target.url, [['Accept', 'application/sdp']]);
+    }
     this.check(desc, 'DESCRIBE');
     const base = header(desc, 'content-base') ?? header(desc, 'content-location') ?? this.target.url;
     let pres;
@@ -252,7 +255,17 @@ export class RtspSource implements FrameSource {
     this.tracks = [];
     const chosen = [video, audio].filter((t): t is RtspTrack => t !== undefined);
     for (const [i, t] of chosen.entries()) {
-      const st = await this.setup(t, i, transport);
+      let st: TrackState;
+      try {
+        st = await this.setup(t, i, transport);
+      } catch (e) {
+        // The camera refuses UDP at the first SETUP: ask for TCP on the same connection (as FFmpeg does).
+        if (!(e instanceof RtspFailure && e.retryTcp && i === 0 && transport === 'udp')) throw e;
+        this.opts.logger?.info({ url: this.label, reason: e.message }, 'rtsp: switching to TCP');
+        transport = 'tcp';
+        this.probe.transport = 'tcp';
+        st = await this.setup(t, i, transport);
+      }
       this.tracks.push(st);
     }
     const aacTrack = this.tracks.find((s) => s.t.codec === 'aac');
@@ -536,8 +549,12 @@ export class RtspSource implements FrameSource {
     this.ended.emit(why);
   }
 
-  private teardownQuietly(): void {
-    if (this.sock && this.session) void this.request('TEARDOWN', this.sessionUrl()).catch(() => undefined);
+  /** TEARDOWN, waiting at most `ms` for the answer (the camera frees the session; errors do not matter). */
+  private async teardown(ms: number): Promise<void> {
+    if (!this.sock || !this.session) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.request('TEARDOWN', this.sessionUrl()).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 
   /** Drops the connection and tracks, keeping the options (for the fallback to TCP). */
