@@ -3,7 +3,7 @@
 # serving a live test picture (H.264 or H.265) and tone (AAC, RFC 3640 mpeg4-generic) at rtsp://127.0.0.1:PORT/PATH,
 # over UDP and TCP, with Digest auth when a user is given. Prints "ready <port>" once it listens.
 # Usage: rtsp-camera-server.py --port N [--path /cam] [--video h264|h265|none] [--audio aac|none]
-#                              [--user U --password P] [--auth digest|basic] [--tcp-only]
+#                              [--user U --password P] [--auth digest|basic] [--tcp-only] [--session-timeout N]
 import argparse
 import signal
 import sys
@@ -24,6 +24,7 @@ p.add_argument('--user', default='')
 p.add_argument('--password', default='')
 p.add_argument('--auth', default='digest', choices=['digest', 'basic'])
 p.add_argument('--tcp-only', action='store_true', help='refuse UDP (SETUP answers 461)')
+p.add_argument('--session-timeout', type=int, default=0, help='sessions expire after N s without a keepalive')
 a = p.parse_args()
 
 Gst.init(None)
@@ -69,6 +70,23 @@ if a.user:
     factory.set_permissions(perms)
 
 server.get_mount_points().add_factory(a.path, factory)
+if a.session_timeout > 0:
+    # Sessions time out after N s; the pool is cleaned every second (gst-rtsp-server's test-timeout example).
+    def connected(srv, client):
+        client.connect('new-session', lambda c, s: s.set_timeout(a.session_timeout))
+        # Say each keepalive, so that a test can count them.
+        client.connect('get-parameter-request', lambda c, ctx: print('keepalive GET_PARAMETER', flush=True))
+        client.connect('options-request', lambda c, ctx: print('keepalive OPTIONS', flush=True))
+
+    server.connect('client-connected', connected)
+
+    def expire():
+        n = server.get_session_pool().cleanup()
+        if n:
+            print(f'expired {n} session(s)', flush=True)
+        return True
+
+    GLib.timeout_add_seconds(1, expire)
 if server.attach(None) == 0:
     print(f'cannot listen on port {a.port}', file=sys.stderr)
     sys.exit(1)

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import type { CameraStream } from '../../src/control/jobs/camera/cameras.js';
 import type { CameraFile } from '../../src/control/jobs/camera/config.js';
 import { RtspSource } from '../../src/servers/rtsp/client.js';
-import { freePort, probe, randomName, run, startServer, tempDir, waitFor, type Proc, type TestServer } from './helpers.js';
+import { freePort, probe, publish, randomName, run, startServer, tempDir, waitFor, type Proc, type TestServer } from './helpers.js';
 import { startCamera, type TestCamera } from './rtsp-camera.js';
 import { requireTool } from '../support.js';
 
@@ -156,6 +156,24 @@ describe('IP camera (RTSP pull)', { skip }, () => {
     assert.match((await s.api('/terraform/v1/ffmpeg/camera/secret', { action: 'update', platform: 'nope', server: 'rtmp://x/y' })).message ?? '', /invalid platform nope/);
   });
 
+  test('an rtmp:// camera (RtmpPull) with extraAudio "silent": its audio replaced by 44100 Hz stereo silence', async () => {
+    const src = randomName('src');
+    const pub = publish(s.publishUrl(src));
+    try {
+      await waitFor(() => s.app.hub.list().find((x) => x.url.stream === src && x.active && x.video), 20000, 'the RTMP source');
+      const c = await addCamera(`${s.rtmp}/live/${src}`, { extraAudio: 'silent' });
+      assert.equal(c.files[0]!.video?.codec_name, 'h264');
+      await running(c.platform);
+      const info = await probe(`${s.http}/live/${c.name}.flv`);
+      assert.deepEqual(info.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
+      const a = info.streams.find((x) => x.codec_type === 'audio')!;
+      assert.equal(a.sample_rate, '44100', 'the source has 44100 Hz mono sine; the silence is stereo');
+      assert.equal(a.channels, 2);
+    } finally {
+      pub.kill();
+    }
+  });
+
   test('the camera vanishes: retrying with the reason; it comes back: running again', async (t) => {
     const cam = await camera({});
     const c = await addCamera(cam.url());
@@ -205,6 +223,31 @@ describe('IP camera: transports, timeouts, a target platform', { skip }, () => {
     } finally {
       await src.stop();
     }
+  });
+
+  test('keepalives within the session timeout: a camera whose sessions time out after 2 s gets one every second', async () => {
+    const cam = await startCamera({ sessionTimeout: 2 });
+    cams.push(cam);
+    for (const transport of ['tcp', 'udp'] as const) {
+      const src = new RtspSource(cam.url(), { transport, udpFallbackMs: 0 });
+      let last = 0;
+      let ended = '';
+      src.ended.on((why) => (ended = why));
+      await src.start((f) => {
+        if (!f.header) last = f.dts;
+      });
+      try {
+        await new Promise((r) => setTimeout(r, 7000));
+        assert.equal(ended, '', transport);
+        assert.ok(last > 5000, `${transport}: media up to ${last} ms`);
+      } finally {
+        await src.stop();
+      }
+    }
+    // Session: ...;timeout=2 -> a keepalive every second (GET_PARAMETER: GStreamer lists it in Public).
+    const keepalives = cam.proc.stdout().toString().match(/keepalive GET_PARAMETER/g)?.length ?? 0;
+    assert.ok(keepalives >= 2 * 5, `${keepalives} keepalives in 2 x 7 s`);
+    assert.doesNotMatch(cam.proc.stdout().toString(), /expired/, 'no session expired while it was pulled');
   });
 
   test('a camera that accepts the connection and never answers: a timeout that says so', async () => {

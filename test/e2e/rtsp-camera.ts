@@ -15,6 +15,8 @@ export interface CameraOptions {
   path?: string;
   /** refuse UDP transport (SETUP over UDP answers 461) */
   tcpOnly?: boolean;
+  /** sessions expire after this many seconds without a keepalive */
+  sessionTimeout?: number;
 }
 
 export interface TestCamera {
@@ -30,6 +32,7 @@ export async function startCamera(o: CameraOptions = {}): Promise<TestCamera> {
   const path = o.path ?? '/cam';
   const args = [script, '--port', String(port), '--path', path, '--video', o.video ?? 'h264', '--audio', o.audio ?? 'aac'];
   if (o.tcpOnly) args.push('--tcp-only');
+  if (o.sessionTimeout) args.push('--session-timeout', String(o.sessionTimeout));
   if (o.user) args.push('--user', o.user, '--password', o.password ?? '', '--auth', o.auth ?? 'digest');
   const proc = run('/usr/bin/python3', args);
   await waitFor(() => proc.stdout().toString().includes('ready') || proc.child.exitCode !== null, 15000, 'the RTSP camera to listen');

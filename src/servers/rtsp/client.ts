@@ -479,7 +479,7 @@ export class RtspSource implements FrameSource {
     if (!sock || sock.destroyed) return Promise.reject(new RtspFailure(`the connection to the camera is closed (before ${method})`));
     const cseq = ++this.cseq;
     const hdrs: RtspHeaders = [['CSeq', String(cseq)], ['User-Agent', 'srs-node'], ...extra];
-    if (this.session && method !== 'OPTIONS' && method !== 'DESCRIBE' && method !== 'SETUP') hdrs.push(['Session', this.session]);
+    if (this.session && method !== 'DESCRIBE' && method !== 'SETUP') hdrs.push(['Session', this.session]);
     if (this.challenge && this.target.cred) hdrs.push(['Authorization', authorization(this.challenge, this.target.cred, { method, uri: url, nc: ++this.nc })]);
     const p = new Promise<RtspResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
