@@ -85,6 +85,8 @@ describe('console: IP cameras', { skip: requireTool('ffmpeg', 'rtsp-server') }, 
 
     await row.getByTestId('camera-logs').click();
     await waitFor(async () => /camera: transport tcp, video h264, audio aac/.test(await page.getByTestId('camera-log').innerText()), 5000, 'the log lines');
+    assert.doesNotMatch(await page.getByTestId('camera-log').innerText(), /secret=/, 'no publish secret in the log');
+    await page.waitForTimeout(500); // the modal's transition
     await shot('logs-en');
     await page.keyboard.press('Escape');
 

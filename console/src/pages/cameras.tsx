@@ -213,7 +213,7 @@ export function CamerasPage() {
       </Modal>
 
       <Modal opened={!!logs} onClose={() => setLogs(null)} title={`${t('cameras.logs')}: ${logs?.label || logs?.platform || ''}`} size="xl">
-        <Code block data-testid="camera-log">{(list.find((c) => c.platform === logs?.platform)?.task?.log ?? []).join('\n')}</Code>
+        <Code block style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all' }} data-testid="camera-log">{(list.find((c) => c.platform === logs?.platform)?.task?.log ?? []).join('\n')}</Code>
       </Modal>
       <Modal opened={!!playing} onClose={() => setPlaying(null)} title={playing ? `live/${playing}` : ''} size="lg">
         {playing && <VideoPlayer type="flv" url={`/live/${playing}.flv`} />}

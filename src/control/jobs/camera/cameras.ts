@@ -220,7 +220,7 @@ export class Cameras {
       job.log(`connecting to ${source.label}`);
       await Promise.race([source.start(onFrame), endedError]);
       if ('probe' in source) job.log(`camera: ${describeProbe((source as { probe: unknown }).probe)}`);
-      job.log(`publishing to ${out}`);
+      job.log(`publishing to ${out.replace(/\?.*$/, '')}`); // not the ?secret=
       await Promise.race([output.open(), endedError]);
       const first = held;
       held = null;
