@@ -114,6 +114,8 @@ export interface GlobalTranscodeTask {
 }
 export interface StreamTranscode {
   id: string; stream: string; enabled: boolean; label: string; profiles: TranscodeProfile[]; abr: string; status: JobStatus; live: TranscodeLive;
+}
+
 /** ffprobe's view of a camera (SRS Stack's FFprobeSource), as camera/source answers it. */
 export interface CameraFile {
   name: string; path?: string; size: number; uuid: string; target: string; type: string;

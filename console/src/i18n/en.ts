@@ -72,6 +72,8 @@ export const en = {
     stream: 'Input stream (app/stream)', label: 'Label', renditions: 'Renditions', addRendition: 'Add a rendition', name: 'Name',
     enable: 'Enable', disable: 'Disable', abr: 'ABR playlist', cancel: 'Cancel', waiting: 'waiting', drops: '{{n}} input frames dropped',
     retryIn: 'retrying in {{s}} s', pid: 'FFmpeg pid {{pid}}',
+    states: { starting: 'starting', running: 'running', retrying: 'retrying', stopped: 'stopped', failed: 'failed' },
+  },
   cameras: {
     title: 'IP cameras', intro: 'Pull an RTSP (or RTMP) camera in this server, with no FFmpeg, and publish it as a stream here or push it to a platform.',
     add: 'Add a camera', edit: 'Edit', remove: 'Remove', confirmRemove: 'Stop and remove this camera?', none: 'No camera yet.',

@@ -74,6 +74,8 @@ export const zh: Dictionary = {
     stream: '输入流（应用/流）', label: '标签', renditions: '清晰度', addRendition: '添加清晰度', name: '名称',
     enable: '启用', disable: '停用', abr: 'ABR 播放列表', cancel: '取消', waiting: '等待中', drops: '丢弃了 {{n}} 个输入帧',
     retryIn: '{{s}} 秒后重试', pid: 'FFmpeg 进程 {{pid}}',
+    states: { starting: '启动中', running: '运行中', retrying: '重试中', stopped: '已停止', failed: '失败' },
+  },
   cameras: {
     title: 'IP 摄像头', intro: '在本服务器内拉取 RTSP（或 RTMP）摄像头，无需 FFmpeg，发布为本站的流或推送到直播平台。',
     add: '添加摄像头', edit: '编辑', remove: '删除', confirmRemove: '停止并删除这个摄像头？', none: '还没有摄像头。',
