@@ -161,6 +161,8 @@ export interface Target {
   port: number;
   app: string;
   stream: string;
+  /** appended to the stream name, e.g. ?token=<play token> */
+  query?: string;
 }
 
 /** Orchestrator -> load client. */

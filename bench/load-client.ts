@@ -176,7 +176,7 @@ class FlvViewer extends Viewer {
   constructor(sock: Socket) {
     super(sock);
     sock.once('connect', () => {
-      sock.write(`GET /${target.app}/${target.stream}.flv HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\nUser-Agent: srs-node-bench\r\nAccept: */*\r\n\r\n`);
+      sock.write(`GET /${target.app}/${target.stream}.flv${target.query ?? ''} HTTP/1.1\r\nHost: ${target.host}:${target.port}\r\nUser-Agent: srs-node-bench\r\nAccept: */*\r\n\r\n`);
     });
   }
 
@@ -510,7 +510,7 @@ class RtmpViewer extends Viewer {
         } else if (c.name === '_result' && c.transactionId === 2) {
           this.streamId = typeof c.args[0] === 'number' ? c.args[0] : 1;
           this.sock.write(userControl(UserControlEvent.SetBufferLength, this.streamId, 1000));
-          this.command(8, this.streamId, ['play', 0, null, target.stream, -2]);
+          this.command(8, this.streamId, ['play', 0, null, `${target.stream}${target.query ?? ''}`, -2]);
         } else if (c.name === '_error') {
           this.fail(`RTMP ${c.name} for transaction ${c.transactionId}`);
         } else if (c.name === 'onStatus') {

@@ -66,7 +66,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const hls = new HlsServer(hub, { fragment: config.hlsFragment, window: config.hlsWindow });
   const control = await createControlPlane({ config, hub, logger, version: VERSION, hls });
   const hooks: MediaHooks = control.hooks;
-  const media = new HttpMediaHandler({ hub, hls, logger });
+  const media = new HttpMediaHandler({ hub, hls, hooks, logger });
   const rtc = new WebRtcServer({
     hub,
     hooks,

@@ -22,10 +22,14 @@ import { SettingsPage } from './pages/settings';
 import { OpenApiPage } from './pages/openapi';
 import { HttpsPage } from './pages/https';
 import { EmbedPlayerPage } from './pages/embed-player';
+import { LiveRoomsPage } from './pages/live-rooms';
+import { LiveRoomPage } from './pages/live-room';
+import { PublicRoomPage } from './pages/public-room';
 
 const NAV = [
   { to: '/dashboard', key: 'nav.dashboard' },
   { to: '/streaming', key: 'nav.streaming' },
+  { to: '/live-rooms', key: 'nav.rooms' },
   { to: '/recording', key: 'nav.recording' },
   { to: '/forward', key: 'nav.forward' },
   { to: '/transcode', key: 'nav.transcode' },
@@ -74,7 +78,7 @@ function Shell({ children, beian }: { children: React.ReactNode; beian: Beian })
       </AppShell.Header>
       <AppShell.Navbar p="xs">
         {NAV.map((n) => (
-          <NavLink key={n.to} component={RouterLink} to={n.to} label={t(n.key)} active={loc.pathname === n.to} data-testid={`nav-${n.to.slice(1)}`} />
+          <NavLink key={n.to} component={RouterLink} to={n.to} label={t(n.key)} active={loc.pathname === n.to || loc.pathname.startsWith(`${n.to}/`)} data-testid={`nav-${n.to.slice(1)}`} />
         ))}
       </AppShell.Navbar>
       <AppShell.Main>{children}</AppShell.Main>
@@ -111,6 +115,9 @@ export function App() {
       <Route path="/login" element={<LoginPage />} />
       <Route path="/setup" element={<SetupPage />} />
       <Route path="/players/*" element={<EmbedPlayerPage />} />
+      <Route path="/rooms/:uuid" element={<PublicRoomPage />} />
+      <Route path="/live-rooms" element={guarded(<LiveRoomsPage />)} />
+      <Route path="/live-rooms/:uuid" element={guarded(<LiveRoomPage />)} />
       <Route path="/dashboard" element={guarded(<DashboardPage />)} />
       <Route path="/streaming" element={guarded(<StreamingPage />)} />
       <Route path="/recording" element={guarded(<RecordingPage />)} />

@@ -23,6 +23,7 @@ import { HlsSettingsSync } from './hls-settings.js';
 import { ActiveStreams } from './hooks/active-streams.js';
 import { Callbacks } from './hooks/callbacks.js';
 import { createMediaHooks } from './hooks/media-hooks.js';
+import { PlayAuth } from './hooks/play-auth.js';
 import { PublishSecrets } from './hooks/publish-secret.js';
 import { HttpsCertificates } from './https/manager.js';
 import type { Certificate } from './https/certificate.js';
@@ -32,6 +33,7 @@ import { Cameras } from './jobs/camera/cameras.js';
 import { Recorder } from './jobs/record/recorder.js';
 import { Transcoder } from './jobs/transcode/transcoder.js';
 import { Keys } from './redis/keys.js';
+import { LiveRooms } from './rooms/rooms.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
 
@@ -123,6 +125,8 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     const setupCode = new SetupCode(logger);
     if (!(await auth.initialized())) setupCode.ensure();
     const secrets = await PublishSecrets.init(store, logger);
+    const playAuth = await PlayAuth.init(store, logger);
+    const rooms = new LiveRooms(store, secrets, playAuth, hub, logger);
     const callbacks = await Callbacks.init(store, config.hookTimeoutMs, logger);
     const active = new ActiveStreams(hub, store, serverId, logger);
     await active.start();
@@ -155,7 +159,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     });
     cleanup.push(() => https.close());
     await https.saveKeys();
-    const hooks = createMediaHooks(secrets, callbacks, logger);
+    const hooks = createMediaHooks(secrets, callbacks, playAuth, logger);
     const ports: ListenPorts = { http: config.httpPort, rtmp: config.rtmpPort, srt: config.srtPort, rtc: config.rtcPort };
     const transcoder = await Transcoder.start({
       hub,
@@ -170,7 +174,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
 
     // Redis came back (possibly empty, if it lost its data): put back what we know.
     store.onReconnect(() => {
-      Promise.all([auth.restore(), secrets.restore(), callbacks.restore(), active.resync(), hlsSettings.restore(), https.saveKeys()]).catch((e: unknown) =>
+      Promise.all([auth.restore(), secrets.restore(), playAuth.restore(), callbacks.restore(), active.resync(), hlsSettings.restore(), https.saveKeys()]).catch((e: unknown) =>
         logger.warn({ err: errorMessage(e) }, 'could not restore the settings after Redis came back'),
       );
     });
@@ -189,7 +193,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       },
     });
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, transcoder, forward, cameras, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, playAuth, rooms, callbacks, stats, system, recorder, transcoder, forward, cameras, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();

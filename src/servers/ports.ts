@@ -11,6 +11,25 @@ export interface SessionInfo {
   url: StreamUrl;
   /** the URL as the client gave it (tcUrl/stream, srt streamid, HTTP URL) */
   requestUrl: string;
+  /** a play token given outside the stream's query (WHEP's Authorization: Bearer) */
+  token?: string;
+  /** the page the player runs in, where known (RTMP pageUrl, HTTP Referer) */
+  pageUrl?: string;
+}
+
+/**
+ * Why a play is refused: `no-token` (play authentication is on and no token came: HTTP 401), `bad-token`
+ * (expired, for another stream or IP, or not ours: 403) or `refused` (the on_play callback said no: 403).
+ */
+export interface PlayRefusal {
+  why: 'no-token' | 'bad-token' | 'refused';
+  /** what went wrong and what to do */
+  message: string;
+}
+
+/** The HTTP status of a play refusal. */
+export function playRefusalStatus(r: PlayRefusal): 401 | 403 {
+  return r.why === 'no-token' ? 401 : 403;
 }
 
 /** Authorization and HTTP callbacks for media sessions. */
@@ -22,6 +41,14 @@ export interface MediaHooks {
   onPublish(s: SessionInfo): Promise<string | null>;
   /** A publish ended (fire and forget). */
   onUnpublish(s: SessionInfo): void;
+  /**
+   * Decides whether a play may start (play token when play authentication covers the stream, then the
+   * on_play callback). Once per viewer, at its start; null to allow. `tokenOnly`: check the token but send
+   * no callback (an HLS segment asked for outside an hls_ctx session).
+   */
+  onPlay(s: SessionInfo, opts?: { tokenOnly?: boolean }): Promise<PlayRefusal | null>;
+  /** A play that was allowed ended (fire and forget: the on_stop callback). */
+  onStop(s: SessionInfo): void;
 }
 
 /** The HLS settings of SRS Stack's console (mgmt/hlsll, mgmt/hphls), as the HLS server applies them. */

@@ -66,7 +66,7 @@ test('CORS and Server once each on API, error, media and WHEP answers', async ()
   const nf = await call(server.http, 'GET', '/terraform/v1/nothing');
   assert.equal(nf.status, 404);
   assertCommonHeaders(nf, 'a 404');
-  const nb = await call(server.http, 'POST', '/terraform/v1/live/room/create', { body: {} });
+  const nb = await call(server.http, 'POST', '/terraform/v1/ai/ocr/query', { body: {} });
   assert.equal(nb.status, 501);
   assertCommonHeaders(nb, 'a 501');
 

@@ -64,6 +64,8 @@ test('peers that vanish are reaped and their sessions freed', { timeout: 90_000 
       return queryParams(s.url.param).get('secret') === 'ok' ? null : 'publish refused: wrong secret';
     },
     onUnpublish: () => {},
+    onPlay: async () => null,
+    onStop: () => {},
   };
   const rtc = new WebRtcServer({ hub, hooks, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }), candidate: null, sessionTimeoutMs: 3000 });
   const http: Server = createServer((req, res) => {

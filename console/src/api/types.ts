@@ -132,3 +132,12 @@ export interface CameraStream {
   platform: string; enabled: boolean; custom: boolean; label: string; extraAudio: string; transport?: string;
   files: CameraFile[]; input?: string; output?: string; task?: JobStatus | null;
 }
+/** A live room (SRS Stack's fields; playAuth and viewers are ours). */
+export interface LiveRoom {
+  uuid: string; title: string; stream: string; secret: string; roomToken: string; created_at: string;
+  playAuth?: boolean; viewers?: number; [k: string]: unknown;
+}
+/** What the public room page may know. */
+export interface PublicRoom { uuid: string; title: string; app: string; stream: string; playAuth: boolean }
+export interface PlayAuthSettings { all: boolean; apps: string[]; rooms: string[] }
+export interface PlayToken { token: string; streams: string; exp: number; expireAt: string; ip?: string }

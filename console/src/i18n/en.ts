@@ -4,7 +4,7 @@ export const en = {
   common: { copy: 'Copy', copied: 'Copied', save: 'Save', saved: 'Saved', refresh: 'Refresh' },
   nav: {
     dashboard: 'Dashboard', streaming: 'Streaming', recording: 'Recording', forward: 'Restream', cameras: 'IP cameras', transcode: 'Transcode', callbacks: 'HTTP callbacks',
-    settings: 'Settings', https: 'HTTPS', openapi: 'OpenAPI', logout: 'Log out', menu: 'Menu',
+    settings: 'Settings', https: 'HTTPS', openapi: 'OpenAPI', rooms: 'Live rooms', logout: 'Log out', menu: 'Menu',
   },
   login: {
     title: 'Log in', password: 'Password', submit: 'Log in',
@@ -146,6 +146,23 @@ export const en = {
     directory: 'ACME directory (ACME_DIRECTORY_URL)',
     own: 'Your own certificate', key: 'Private key (PEM)', crt: 'Certificate chain (PEM)', crtHint: 'Your certificate first, then the intermediates.',
     upload: 'Use this certificate', uploaded: 'Your certificate is in use.',
+  },
+  rooms: {
+    title: 'Live rooms', intro: 'A live room has its own stream and publish secret: the global secret does not open it, and its secret opens nothing else.',
+    newTitle: 'Room title', create: 'Create a room', none: 'No live room yet.', name: 'Title', stream: 'Stream', viewers: 'Viewers',
+    created: 'Created', open: 'Open', back: 'All rooms', edit: 'Settings', save: 'Save', remove: 'Remove the room',
+    confirmRemove: 'Remove this room? Its live publish ends and its secret stops working.', secret: 'Publish secret',
+    playAuth: 'Viewers need a play token', playAuthHint: 'Off: anyone with the URL can watch. On: players need ?token= (the share link carries one).',
+    publish: 'Publish', play: 'Play', share: 'Share link (public page: title and player, no secret)', shareHours: 'Token valid for (hours)',
+    openShare: 'Open the public page', live: 'live', offline: 'not live', viewersNow: '{{count}} watching now',
+    tokenBadge: 'play token', notFound: 'This room does not exist (any more).', waiting: 'The stream has not started yet; the player starts when it does.',
+  },
+  playAuth: {
+    title: 'Play authentication', intro: 'Off by default. When on, players need a signed, expiring play token (?token= in the URL; WHEP also takes Authorization: Bearer).',
+    all: 'Tokens needed for every stream', apps: 'Tokens needed for these apps', appsHint: 'Comma separated, e.g. live, vip',
+    rooms: 'Rooms with tokens on: {{rooms}}', rotate: 'Revoke every token (new signing key)', confirmRotate: 'Every play token given out so far stops working for new viewers. Continue?',
+    mint: 'Make a play token', streams: 'Streams (a pattern over /app/stream)', streamsHint: 'e.g. /live/mystream or /live/*',
+    hours: 'Valid for (hours)', ip: 'Only for this viewer IP (optional)', token: 'Play token', expires: 'Expires {{at}}',
   },
   player: { badName: 'Bad app or stream name: use letters, digits, - _ . ~' },
 };

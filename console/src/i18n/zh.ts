@@ -6,7 +6,7 @@ export const zh: Dictionary = {
   common: { copy: '复制', copied: '已复制', save: '保存', saved: '已保存', refresh: '刷新' },
   nav: {
     dashboard: '仪表盘', streaming: '推流与播放', recording: '录制', forward: '多平台转播', cameras: 'IP 摄像头', transcode: '转码', callbacks: 'HTTP 回调',
-    settings: '设置', https: 'HTTPS', openapi: 'OpenAPI', logout: '退出', menu: '菜单',
+    settings: '设置', https: 'HTTPS', openapi: 'OpenAPI', rooms: '直播间', logout: '退出', menu: '菜单',
   },
   login: {
     title: '登录', password: '密码', submit: '登录',
@@ -148,6 +148,23 @@ export const zh: Dictionary = {
     directory: 'ACME 目录（ACME_DIRECTORY_URL）',
     own: '自有证书', key: '私钥（PEM）', crt: '证书链（PEM）', crtHint: '先放您的证书，再放中间证书。',
     upload: '使用此证书', uploaded: '您的证书已生效。',
+  },
+  rooms: {
+    title: '直播间', intro: '每个直播间有自己的流名和推流密钥：全局密钥推不了直播间的流，直播间的密钥也推不了别的流。',
+    newTitle: '直播间标题', create: '创建直播间', none: '还没有直播间。', name: '标题', stream: '流名', viewers: '观众',
+    created: '创建时间', open: '打开', back: '全部直播间', edit: '设置', save: '保存', remove: '删除直播间',
+    confirmRemove: '删除这个直播间？正在进行的推流会结束，它的密钥随即失效。', secret: '推流密钥',
+    playAuth: '观看需要播放令牌', playAuthHint: '关闭：知道地址的人都能看。开启：播放器需要 ?token=（分享链接自带一个）。',
+    publish: '推流', play: '播放', share: '分享链接（公开页面：只有标题和播放器，没有密钥）', shareHours: '令牌有效期（小时）',
+    openShare: '打开公开页面', live: '直播中', offline: '未开播', viewersNow: '{{count}} 人正在观看',
+    tokenBadge: '需播放令牌', notFound: '这个直播间不存在（或已删除）。', waiting: '直播还没开始；开播后播放器会自动开始。',
+  },
+  playAuth: {
+    title: '播放鉴权', intro: '默认关闭。开启后，播放器需要带签名、会过期的播放令牌（地址里的 ?token=；WHEP 也接受 Authorization: Bearer）。',
+    all: '所有流都需要令牌', apps: '这些应用需要令牌', appsHint: '用逗号分隔，例如 live, vip',
+    rooms: '开启了令牌的直播间：{{rooms}}', rotate: '作废所有令牌（更换签名密钥）', confirmRotate: '已发出的播放令牌都将无法再用于新的观看。继续吗？',
+    mint: '生成播放令牌', streams: '流（匹配 /app/stream 的模式）', streamsHint: '例如 /live/mystream 或 /live/*',
+    hours: '有效期（小时）', ip: '仅限此观众 IP（可选）', token: '播放令牌', expires: '过期时间 {{at}}',
   },
   player: { badName: '应用名或流名称不正确：请使用字母、数字、- _ . ~' },
 };

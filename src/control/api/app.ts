@@ -14,7 +14,9 @@ import { registerForward } from './routes/forward/routes.js';
 import { registerCamera } from './routes/camera/routes.js';
 import { registerLogin } from './routes/login/routes.js';
 import { registerNotBuilt } from './routes/not-built/routes.js';
+import { registerPlayAuth } from './routes/play-auth/routes.js';
 import { registerPublishSecret } from './routes/publish-secret/routes.js';
+import { registerRooms } from './routes/rooms/routes.js';
 import { registerRecord } from './routes/record/routes.js';
 import { registerSettings } from './routes/settings/routes.js';
 import { registerSrsApi } from './routes/srs/routes.js';
@@ -79,6 +81,8 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   registerLogin(routes, d);
   registerSettings(routes, d);
   registerPublishSecret(routes, d);
+  registerPlayAuth(routes, d);
+  registerRooms(routes, d);
   registerCallbacks(routes, d);
   registerStreams(routes, d);
   registerRecord(routes, d);

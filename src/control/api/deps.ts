@@ -6,7 +6,9 @@ import type { Auth } from '../auth/auth.js';
 import type { SetupCode } from '../auth/setup-code.js';
 import type { LoginThrottle } from '../auth/throttle.js';
 import type { Callbacks } from '../hooks/callbacks.js';
+import type { PlayAuth } from '../hooks/play-auth.js';
 import type { PublishSecrets } from '../hooks/publish-secret.js';
+import type { LiveRooms } from '../rooms/rooms.js';
 import type { HlsSettingsSync } from '../hls-settings.js';
 import type { HttpsCertificates } from '../https/manager.js';
 import type { Forwarder } from '../jobs/forward/forwarder.js';
@@ -36,6 +38,10 @@ export interface ApiDeps {
   /** the first-run setup code (mgmt/init from another machine) */
   setupCode: SetupCode;
   secrets: PublishSecrets;
+  /** play tokens: where they are needed, the signing key, minting */
+  playAuth: PlayAuth;
+  /** live rooms */
+  rooms: LiveRooms;
   callbacks: Callbacks;
   stats: TrafficStats;
   /** host and process figures sampled from /proc */

@@ -1,5 +1,6 @@
 // HTTP callbacks (SRS Stack's "HTTP Callback"): when enabled with a target URL, POST JSON with exactly SRS Stack's
-// fields (request_id, action, opaque, vhost, app, stream, param) for on_publish and on_unpublish. Success is
+// fields (request_id, action, opaque, vhost, app, stream, param) for on_publish and on_unpublish, and SRS's
+// on_play/on_stop (with client_id, ip and pageUrl). Success is
 // HTTP 200 with {"code":0} or a body of 0. The last request and response are kept in SRS_HOOKS req/res.
 // test() sends a sample on_publish for the console's "send a test" button.
 import { randomUUID } from 'node:crypto';
@@ -22,7 +23,14 @@ export interface HookConfig {
   host: string;
 }
 
-export type HookAction = 'on_publish' | 'on_unpublish' | 'on_record_begin' | 'on_record_end';
+export type HookAction = 'on_publish' | 'on_unpublish' | 'on_play' | 'on_stop' | 'on_record_begin' | 'on_record_end';
+
+/** Who a play callback is about (SRS's on_play/on_stop fields). */
+export interface HookViewer {
+  client_id: string;
+  ip: string;
+  pageUrl?: string;
+}
 
 /** The JSON body of a callback: SRS Stack's fields; empty optional fields are left out as SRS Stack does. */
 export interface HookRequest {
@@ -60,12 +68,18 @@ export function parseHookHash(h: Record<string, string>): HookConfig {
 }
 
 /** The callback body for a stream event. */
-export function buildHookRequest(action: HookAction, opaque: string, url: StreamUrl, extra: Record<string, string | number> = {}): HookRequest {
+export function buildHookRequest(action: HookAction, opaque: string, url: StreamUrl, extra: Record<string, string | number> = {}, viewer?: HookViewer): HookRequest {
   const req: HookRequest = { request_id: randomUUID(), action, opaque };
+  // on_play/on_stop also say who plays, as SRS's on_play does (client_id, ip, then the stream, param, pageUrl).
+  if (viewer) {
+    req.client_id = viewer.client_id;
+    req.ip = viewer.ip;
+  }
   if (url.vhost) req.vhost = url.vhost;
   if (url.app) req.app = url.app;
   if (url.stream) req.stream = url.stream;
-  if (action === 'on_publish' && url.param) req.param = url.param;
+  if ((action === 'on_publish' || action === 'on_play') && url.param) req.param = url.param;
+  if (viewer?.pageUrl) req.pageUrl = viewer.pageUrl;
   return Object.assign(req, extra);
 }
 
@@ -190,10 +204,10 @@ export class Callbacks {
    * Sends one callback if callbacks are on. Resolves ok when they are off or the receiver said yes; never
    * rejects, and never takes longer than the hook timeout (plus a Redis command or two).
    */
-  async send(action: HookAction, url: StreamUrl, extra: Record<string, string | number> = {}): Promise<HookResult> {
+  async send(action: HookAction, url: StreamUrl, extra: Record<string, string | number> = {}, viewer?: HookViewer): Promise<HookResult> {
     const cfg = await this.config();
     if (!cfg.all || !cfg.target) return { ok: true, response: '' };
-    const d = await this.deliver(cfg.target, buildHookRequest(action, cfg.opaque, url, extra));
+    const d = await this.deliver(cfg.target, buildHookRequest(action, cfg.opaque, url, extra, viewer));
     if (d.error) return { ok: false, reason: `the ${action} callback to ${cfg.target} failed: ${d.error}` };
     const verdict = judgeResponse(d.status, d.response);
     if (!verdict.ok) return { ok: false, reason: `the ${action} callback to ${cfg.target} said no: ${verdict.reason}` };

@@ -104,6 +104,21 @@ export class PublishSecrets {
     this.cache = { ...this.cache, pubNoAuth: noAuth };
   }
 
+  /** A live room's publish secret (room-pub-<stream>): it alone opens that stream. */
+  async setRoomSecret(stream: string, secret: string): Promise<void> {
+    await this.store.hset(Keys.AUTH_SECRET, { [roomPublishField(stream)]: secret });
+    const rooms = new Map(this.cache.rooms);
+    rooms.set(stream, secret);
+    this.cache = { ...this.cache, rooms };
+  }
+
+  async removeRoomSecret(stream: string): Promise<void> {
+    await this.store.hdel(Keys.AUTH_SECRET, roomPublishField(stream));
+    const rooms = new Map(this.cache.rooms);
+    rooms.delete(stream);
+    this.cache = { ...this.cache, rooms };
+  }
+
   /** Puts the last known secrets back when Redis came back without them (it lost its data). */
   async restore(): Promise<void> {
     const c = this.cache;

@@ -33,11 +33,20 @@ export const Keys = {
   RECORD_PATTERNS: 'SRS_RECORD_PATTERNS',
   /** hash: recording uuid -> JSON of the recording (stream, state, duration, size, post-processing) */
   RECORD_M3U8_ARTIFACT: 'SRS_RECORD_M3U8_ARTIFACT',
+  /** hash: room uuid -> the live room's JSON (SRS Stack's fields, plus playAuth) */
+  LIVE_ROOM: 'SRS_LIVE_ROOM',
+  /** hash (ours): key = the play-signing key, all ("true"/"false"), apps (JSON array), room-play-<stream> = "true" */
+  PLAY_AUTH: 'SRS_PLAY_AUTH',
 } as const;
 
 /** The SRS_AUTH_SECRET field of a per-room publish secret. */
 export function roomPublishField(stream: string): string {
   return `room-pub-${stream}`;
+}
+
+/** The SRS_PLAY_AUTH field that turns play tokens on for a live room's stream. */
+export function roomPlayField(stream: string): string {
+  return `room-play-${stream}`;
 }
 
 /** SRS Stack's stream key in SRS_STREAM_ACTIVE: app/stream for the default vhost, else vhost/app/stream. */

@@ -2,6 +2,7 @@
 // HLS settings (fragment and window from low-latency, hls_ctx sessions on or off) applied live; and the
 // hls_ctx sessions, each a viewer in the APIs until it stops asking.
 import { randomId } from '../../core/ids.js';
+import { TypedEvent } from '../../core/event.js';
 import type { Hub } from '../../hub/hub.js';
 import type { Stream } from '../../hub/stream.js';
 import { streamKey, type StreamUrl } from '../../hub/stream-url.js';
@@ -32,6 +33,8 @@ export class HlsServer implements HlsSettingsPort, HlsVariantsPort {
   private readonly sessions = new Map<string, HlsSession>();
   private settings: HlsSettings = { lowLatency: false, noHlsCtx: false };
   private timer: NodeJS.Timeout | null = null;
+  /** an hls_ctx session ended: it went quiet, was kicked, or the server stopped */
+  readonly sessionEnded = new TypedEvent<[HlsSession]>();
 
   constructor(
     private readonly hub: Hub,
@@ -82,6 +85,13 @@ export class HlsServer implements HlsSettingsPort, HlsVariantsPort {
     else this.variantSets.delete(streamKey(url));
   }
 
+  /** Whether an hls_ctx session started on `sessionUrl` may fetch `url`: its own stream, or a rendition of its ABR group. */
+  covers(sessionUrl: StreamUrl, url: StreamUrl): boolean {
+    if (streamKey(sessionUrl) === streamKey(url)) return true;
+    const set = this.variantSets.get(streamKey(sessionUrl));
+    return !!set?.variants.some((v) => streamKey(v.stream) === streamKey(url));
+  }
+
   /** Whether `url` names an ABR group (its playlist is a multivariant one). */
   hasVariants(url: StreamUrl): boolean {
     return this.variantSets.has(streamKey(url));
@@ -127,6 +137,13 @@ export class HlsServer implements HlsSettingsPort, HlsVariantsPort {
     return n ? this.byKey.get(streamKey({ ...url, stream: n.stream }))?.segment(n.seq) : undefined;
   }
 
+  /** `ctx` when no session has that name, else a new unused name: the name a new session will get. */
+  freshSessionId(ctx: string | null): string {
+    let id = ctx;
+    while (!id || this.sessions.has(id)) id = randomId(8);
+    return id;
+  }
+
   /**
    * The hls_ctx session of a request: `ctx` as given (a new session under that name when it is unknown,
    * e.g. after a restart), or a new one when null. Refreshes its last-seen time. Kicked: null; no room
@@ -138,7 +155,10 @@ export class HlsServer implements HlsSettingsPort, HlsVariantsPort {
       if (this.sessions.size >= MAX_SESSIONS) return undefined;
       let id = ctx;
       while (!id || this.sessions.has(id)) id = randomId(8);
-      s = new HlsSession(id, ip, url, requestUrl, (k) => this.hub.clients.remove(k));
+      s = new HlsSession(id, ip, url, requestUrl, (k) => {
+        this.hub.clients.remove(k);
+        this.sessionEnded.emit(k);
+      });
       this.sessions.set(id, s);
       this.hub.clients.add(s);
       this.sweepLater();
@@ -166,6 +186,7 @@ export class HlsServer implements HlsSettingsPort, HlsVariantsPort {
       if (now - s.lastSeen <= idle) continue;
       this.sessions.delete(id);
       this.hub.clients.remove(s);
+      if (!s.kicked) this.sessionEnded.emit(s);
     }
     if (this.sessions.size === 0 && this.timer) {
       clearInterval(this.timer);
@@ -177,7 +198,10 @@ export class HlsServer implements HlsSettingsPort, HlsVariantsPort {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    for (const s of this.sessions.values()) this.hub.clients.remove(s);
+    for (const s of this.sessions.values()) {
+      this.hub.clients.remove(s);
+      if (!s.kicked) this.sessionEnded.emit(s);
+    }
     this.sessions.clear();
   }
 

@@ -4,6 +4,9 @@
 // session and is answered with a playlist pointing at STREAM.m3u8?hls_ctx=<session>, whose segment URLs
 // carry the session (each session is a viewer); with noHlsCtx the playlist is plain and cacheable
 // (max-age 10 s, 1 s with low latency). Segments are cacheable for 600 s either way.
+// Every viewer goes through hooks.onPlay once, at its start (play token, on_play callback): an FLV/TS
+// connection, an hls_ctx session (its segments ride on the session), or, without sessions, each HLS request
+// (token only; the token then rides on the segment URLs). A refusal is 401 (no token) or 403 with the reason.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { randomId } from '../../core/ids.js';
@@ -12,6 +15,9 @@ import type { Hub } from '../../hub/hub.js';
 import type { OutputFormat } from '../../hub/channel.js';
 import { parseHttpStreamPath, streamKey, streamPath, type StreamUrl } from '../../hub/stream-url.js';
 import type { HlsServer } from '../hls/hls.js';
+import type { HlsSession } from '../hls/hls-session.js';
+import { parseSegmentName } from '../hls/segmenter.js';
+import { playRefusalStatus, type MediaHooks, type PlayRefusal, type SessionInfo } from '../ports.js';
 import { ChunkFramer, HttpStreamSink } from './chunked-sink.js';
 import { flvFormat } from './flv-format.js';
 import { tsFormat } from '../mpegts/ts-format.js';
@@ -19,15 +25,34 @@ import { tsFormat } from '../mpegts/ts-format.js';
 export interface HttpMediaOptions {
   hub: Hub;
   hls: HlsServer;
+  hooks: MediaHooks;
   logger: Logger;
 }
 
 const HLS_CTX_RE = /^[\w-]{1,64}$/;
 
-function notFound(res: ServerResponse, message: string): void {
-  const body = JSON.stringify({ code: 404, message });
-  res.writeHead(404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ code: status, message });
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+function notFound(res: ServerResponse, message: string): void {
+  sendError(res, 404, message);
+}
+
+function refuse(res: ServerResponse, r: PlayRefusal): void {
+  const status = playRefusalStatus(r);
+  sendError(res, status, r.message, status === 401 ? { 'WWW-Authenticate': 'Bearer realm="play"' } : {});
+}
+
+function peerIp(req: IncomingMessage): string {
+  return (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+}
+
+function referer(req: IncomingMessage): string | undefined {
+  const r = req.headers.referer;
+  return typeof r === 'string' && r ? r : undefined;
 }
 
 /** An HTTP viewer, as the APIs list it. */
@@ -54,7 +79,24 @@ class HttpViewerClient implements Client {
 export class HttpMediaHandler {
   private readonly framer = new ChunkFramer();
 
-  constructor(private readonly opts: HttpMediaOptions) {}
+  constructor(private readonly opts: HttpMediaOptions) {
+    // An hls_ctx session is a viewer from its first playlist to its last request: on_stop when it ends.
+    opts.hls.sessionEnded.on((s) => opts.hooks.onStop(this.hlsInfo(s)));
+  }
+
+  private hlsInfo(s: HlsSession): SessionInfo {
+    return { clientId: s.id, ip: s.ip, type: s.type, url: s.url, requestUrl: s.requestUrl };
+  }
+
+  /** Runs an async answer; a failure after the head went out just ends the response. */
+  private serve(res: ServerResponse, work: Promise<void>): true {
+    work.catch((e: unknown) => {
+      this.opts.logger.error({ err: (e as Error)?.message ?? String(e) }, 'http media request failed');
+      if (res.headersSent) res.destroy();
+      else sendError(res, 500, `internal error: ${(e as Error)?.message ?? String(e)}; see the server log`);
+    });
+    return true;
+  }
 
   /** Serves the request when it is a media URL; returns false to let the next handler try. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
@@ -68,44 +110,58 @@ export class HttpMediaHandler {
       return true;
     }
     const { url, ext } = parsed;
-    if (ext === 'm3u8') return this.playlist(req, u, url, res, method === 'HEAD'), true;
+    if (ext === 'm3u8') return this.serve(res, this.playlist(req, u, url, res, method === 'HEAD'));
     if (ext === 'ts') {
-      {
-        const seg = this.opts.hls.findSegment(url);
-        if (seg) {
-          const ctx = u.searchParams.get('hls_ctx');
-          const session = ctx ? this.opts.hls.findSession(ctx) : undefined;
-          if (session?.kicked) {
-            notFound(res, `HLS session ${ctx} was ended by the API; reload the player to start a new one`);
-            return true;
-          }
-          if (session) {
-            session.lastSeen = Date.now();
-            if (method !== 'HEAD') session.sendBytes += seg.data.length;
-          }
-          res.writeHead(200, {
-            'Content-Type': 'video/mp2t',
-            'Content-Length': seg.data.length,
-            'Cache-Control': 'public, max-age=600',
-          });
-          res.end(method === 'HEAD' ? undefined : seg.data);
-          return true;
-        }
-      }
-      return this.live(req, res, url, tsFormat, 'ts-play', 'video/mp2t'), true;
+      const seg = this.opts.hls.findSegment(url);
+      if (seg) return this.serve(res, this.segment(req, u, url, res, seg.data, method === 'HEAD'));
+      return this.serve(res, this.live(req, res, url, tsFormat, 'ts-play', 'video/mp2t'));
     }
-    if (ext === 'flv') return this.live(req, res, url, flvFormat, 'flv-play', 'video/x-flv'), true;
+    if (ext === 'flv') return this.serve(res, this.live(req, res, url, flvFormat, 'flv-play', 'video/x-flv'));
     return false;
   }
 
-  private playlist(req: IncomingMessage, u: URL, url: StreamUrl, res: ServerResponse, head: boolean): void {
-    const { hls } = this.opts;
+  /** The play check of one HLS request outside a session (token only: no callback per request). */
+  private checkRequest(req: IncomingMessage, url: StreamUrl): Promise<PlayRefusal | null> {
+    const info: SessionInfo = { clientId: randomId(8), ip: peerIp(req), type: 'hls-play', url, requestUrl: req.url ?? '' };
+    return this.opts.hooks.onPlay(info, { tokenOnly: true });
+  }
+
+  private async segment(req: IncomingMessage, u: URL, url: StreamUrl, res: ServerResponse, data: Buffer, head: boolean): Promise<void> {
+    const ctx = u.searchParams.get('hls_ctx');
+    let session = ctx ? this.opts.hls.findSession(ctx) : undefined;
+    if (session?.kicked) {
+      notFound(res, `HLS session ${ctx} was ended by the API; reload the player to start a new one`);
+      return;
+    }
+    // A session admits the segments of its own stream only (the segment's URL names <stream>-<seq>).
+    const stream: StreamUrl = { ...url, stream: parseSegmentName(url.stream)?.stream ?? url.stream };
+    if (session && !this.opts.hls.covers(session.url, stream)) session = undefined;
+    if (!session) {
+      const refusal = await this.checkRequest(req, stream);
+      if (refusal) return refuse(res, refusal);
+    } else {
+      session.lastSeen = Date.now();
+      if (!head) session.sendBytes += data.length;
+    }
+    res.writeHead(200, {
+      'Content-Type': 'video/mp2t',
+      'Content-Length': data.length,
+      'Cache-Control': 'public, max-age=600',
+    });
+    res.end(head ? undefined : data);
+  }
+
+  private async playlist(req: IncomingMessage, u: URL, url: StreamUrl, res: ServerResponse, head: boolean): Promise<void> {
+    const { hls, hooks } = this.opts;
     if (hls.hasVariants(url)) return this.multivariant(req, u, url, res, head);
     const seg = hls.get(streamKey(url));
-    const plain = seg?.playlist();
-    if (!seg || !plain) {
+    const notYet = () =>
       notFound(res, `stream ${streamPath(url)} is not published or has no HLS segment yet; publish it (e.g. rtmp://host/${url.app}/${url.stream}) and retry in a few seconds`);
-      return;
+    if (!seg || !seg.playlist()) {
+      // Without a token, a viewer learns nothing of the stream: the play check comes first.
+      const refusal = await this.checkRequest(req, url);
+      if (refusal) return refuse(res, refusal);
+      return notYet();
     }
     const settings = hls.current;
     const answer = (text: string, cache: string) => {
@@ -116,28 +172,41 @@ export class HttpMediaHandler {
       });
       res.end(head ? undefined : text);
     };
-    if (settings.noHlsCtx) {
-      answer(plain, `public, max-age=${settings.lowLatency ? 1 : 10}`);
-      return;
-    }
+    const token = u.searchParams.get('token');
+    // Without sessions each request is checked, and the token rides on the segment URLs.
+    const plainAnswer = async (cache: string) => {
+      const refusal = await this.checkRequest(req, url);
+      if (refusal) return refuse(res, refusal);
+      const text = seg.playlist(token ? `token=${encodeURIComponent(token)}` : '');
+      if (!text) return notYet();
+      answer(text, cache);
+    };
+    if (settings.noHlsCtx) return plainAnswer(`public, max-age=${settings.lowLatency ? 1 : 10}`);
     const ctx = u.searchParams.get('hls_ctx');
     if (ctx !== null && !HLS_CTX_RE.test(ctx)) {
-      const body = JSON.stringify({ code: 400, message: 'invalid hls_ctx: use the playlist URL without it to start a session (1 to 64 letters, digits, - or _)' });
-      res.writeHead(400, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
+      sendError(res, 400, 'invalid hls_ctx: use the playlist URL without it to start a session (1 to 64 letters, digits, - or _)');
       return;
     }
-    const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    const session = hls.session(ctx, ip, url, req.url ?? '');
+    const ip = peerIp(req);
     const noCache = 'no-cache, no-store, must-revalidate';
+    const known = ctx ? hls.findSession(ctx) : undefined;
+    if (known && !hls.covers(known.url, url)) {
+      sendError(res, 403, `HLS session ${ctx} plays ${streamPath(known.url)}, not ${streamPath(url)}; use the playlist URL without hls_ctx to start a session for this stream`);
+      return;
+    }
+    const id = known ? known.id : hls.freshSessionId(ctx);
+    if (!known) {
+      // A new viewer (or a session this server does not know, e.g. after a restart): the play check, once.
+      const pageUrl = referer(req);
+      const refusal = await hooks.onPlay({ clientId: id, ip, type: 'hls-play', url, requestUrl: req.url ?? '', ...(pageUrl ? { pageUrl } : {}) });
+      if (refusal) return refuse(res, refusal);
+    }
+    const session = hls.session(id, ip, url, req.url ?? '');
     if (session === null) {
       notFound(res, `HLS session ${ctx} was ended by the API; reload the player to start a new one`);
       return;
     }
-    if (session === undefined) {
-      answer(plain, noCache); // too many sessions: this player is served without one
-      return;
-    }
+    if (session === undefined) return plainAnswer(noCache); // too many sessions: this player is served without one
     if (!ctx) {
       // As SRS: a one-entry playlist naming the session; the player follows it and keeps the session.
       const rest = new URLSearchParams(u.searchParams);
@@ -156,20 +225,38 @@ export class HttpMediaHandler {
    * session for the group and each rendition's URI carries it, so the player's rendition playlists and segments
    * count as that one viewer.
    */
-  private multivariant(req: IncomingMessage, u: URL, url: StreamUrl, res: ServerResponse, head: boolean): void {
-    const { hls } = this.opts;
+  private async multivariant(req: IncomingMessage, u: URL, url: StreamUrl, res: ServerResponse, head: boolean): Promise<void> {
+    const { hls, hooks } = this.opts;
     const settings = hls.current;
     let query = '';
     let cache = `public, max-age=${settings.lowLatency ? 1 : 10}`;
-    if (!settings.noHlsCtx) {
+    if (settings.noHlsCtx) {
+      // No sessions: this request is checked, and the token rides on the rendition URIs.
+      const refusal = await this.checkRequest(req, url);
+      if (refusal) return refuse(res, refusal);
+      const token = u.searchParams.get('token');
+      if (token) query = `token=${encodeURIComponent(token)}`;
+    } else {
       cache = 'no-cache, no-store, must-revalidate';
       const ctx = u.searchParams.get('hls_ctx');
       if (ctx !== null && !HLS_CTX_RE.test(ctx)) {
         notFound(res, 'invalid hls_ctx: use the playlist URL without it to start a session');
         return;
       }
-      const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-      const session = hls.session(ctx, ip, url, req.url ?? '');
+      const ip = peerIp(req);
+      const known = ctx ? hls.findSession(ctx) : undefined;
+      if (known && !hls.covers(known.url, url)) {
+        sendError(res, 403, `HLS session ${ctx} plays ${streamPath(known.url)}, not ${streamPath(url)}; use the playlist URL without hls_ctx to start a session for this stream`);
+        return;
+      }
+      const id = known ? known.id : hls.freshSessionId(ctx);
+      if (!known) {
+        // A new viewer of the group: the play check, once.
+        const pageUrl = referer(req);
+        const refusal = await hooks.onPlay({ clientId: id, ip, type: 'hls-play', url, requestUrl: req.url ?? '', ...(pageUrl ? { pageUrl } : {}) });
+        if (refusal) return refuse(res, refusal);
+      }
+      const session = hls.session(id, ip, url, req.url ?? '');
       if (session === null) {
         notFound(res, `HLS session ${ctx} was ended by the API; reload the player to start a new one`);
         return;
@@ -185,17 +272,33 @@ export class HttpMediaHandler {
     res.end(head ? undefined : text);
   }
 
-  private live(
+  private async live(
     req: IncomingMessage,
     res: ServerResponse,
     url: StreamUrl,
     format: OutputFormat,
     type: ClientType,
     contentType: string,
-  ): void {
-    const { hub, logger } = this.opts;
+  ): Promise<void> {
+    const { hub, logger, hooks } = this.opts;
+    const ip = peerIp(req);
+    const client = new HttpViewerClient(ip, type, url, req.url ?? '', res);
+    const pageUrl = referer(req);
+    const info: SessionInfo = { clientId: client.id, ip, type, url, requestUrl: req.url ?? '', ...(pageUrl ? { pageUrl } : {}) };
+    if (req.method !== 'HEAD') {
+      const refusal = await hooks.onPlay(info);
+      if (refusal) return refuse(res, refusal);
+    } else {
+      const refusal = await hooks.onPlay(info, { tokenOnly: true });
+      if (refusal) return refuse(res, refusal);
+    }
+    if (res.destroyed) {
+      if (req.method !== 'HEAD') hooks.onStop(info);
+      return;
+    }
     const stream = hub.get(url);
     if (!stream || !stream.active) {
+      if (req.method !== 'HEAD') hooks.onStop(info);
       notFound(res, `stream ${streamPath(url)} is not published; publish it first (e.g. rtmp://host/${url.app}/${url.stream})`);
       return;
     }
@@ -204,8 +307,6 @@ export class HttpMediaHandler {
       res.end();
       return;
     }
-    const ip = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    const client = new HttpViewerClient(ip, type, url, req.url ?? '', res);
     const log = logger.child({ cid: client.id, ip });
     req.socket.setNoDelay(true);
     hub.clients.add(client);
@@ -224,6 +325,7 @@ export class HttpMediaHandler {
     res.on('close', () => {
       if (!ended) stream.removeViewer(viewer);
       hub.clients.remove(client);
+      hooks.onStop(info);
       log.info({ event: 'stop', url: `${url.vhost}${streamPath(url)}`, sent: client.sendBytes, drops: viewer.drops }, 'http play end');
     });
   }

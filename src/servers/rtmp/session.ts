@@ -43,7 +43,7 @@ export interface RtmpSessionDeps {
   idleTimeoutMs?: number;
 }
 
-type State = 'handshake' | 'connected' | 'authorizing' | 'publishing' | 'playing' | 'closed';
+type State = 'handshake' | 'connected' | 'authorizing' | 'publishing' | 'play-authorizing' | 'playing' | 'closed';
 
 export class RtmpSession implements Client {
   readonly id = randomId(8);
@@ -65,6 +65,7 @@ export class RtmpSession implements Client {
   private readonly log: Logger;
   private app = '';
   private tcUrl = '';
+  private pageUrl = '';
   private stream: Stream | null = null;
   private viewer: Viewer | null = null;
   private peerAckWindow = 0;
@@ -208,7 +209,8 @@ export class RtmpSession implements Client {
         void this.onPublish(tx, String(cmd.args[0] ?? ''));
         return;
       case 'play':
-        return this.onPlay(tx, String(cmd.args[0] ?? ''));
+        void this.onPlay(tx, String(cmd.args[0] ?? ''));
+        return;
       case 'FCUnpublish':
       case 'deleteStream':
       case 'closeStream':
@@ -240,6 +242,7 @@ export class RtmpSession implements Client {
     const o = (obj && typeof obj === 'object' && !Array.isArray(obj) && !(obj instanceof Date) ? obj : {}) as Amf0Object;
     this.app = typeof o.app === 'string' ? o.app : '';
     this.tcUrl = typeof o.tcUrl === 'string' ? o.tcUrl : '';
+    this.pageUrl = typeof o.pageUrl === 'string' ? o.pageUrl : '';
     this.write(windowAckSize(WINDOW_ACK_SIZE));
     this.write(setPeerBandwidth(WINDOW_ACK_SIZE, 2));
     this.write(setChunkSize(PLAY_CHUNK_SIZE));
@@ -288,7 +291,7 @@ export class RtmpSession implements Client {
     for (const m of gate.takeHeld()) this.onMedia(m);
   }
 
-  private onPlay(tx: number, name: string): void {
+  private async onPlay(tx: number, name: string): Promise<void> {
     void tx;
     if (this.state !== 'connected') return this.fail(`play while ${this.state}`);
     const url = this.resolveUrl(name);
@@ -299,6 +302,14 @@ export class RtmpSession implements Client {
     this.url = url;
     this.requestUrl = `${this.tcUrl.replace(/\/$/, '')}/${name}`;
     this.type = 'rtmp-play';
+    this.state = 'play-authorizing';
+    const refusal = await this.deps.hooks.onPlay(this.sessionInfo());
+    if (this.state !== 'play-authorizing') return; // the connection went away meanwhile
+    if (refusal) {
+      this.log.warn({ event: 'play-refused', url: this.urlForLog(), reason: refusal.message }, 'rtmp play refused');
+      this.sendStatus('error', 'NetStream.Play.Failed', refusal.message);
+      return this.close('play refused');
+    }
     this.state = 'playing';
     this.register();
     const stream = this.deps.hub.stream(url);
@@ -330,7 +341,7 @@ export class RtmpSession implements Client {
   }
 
   private sessionInfo(): SessionInfo {
-    return { clientId: this.id, ip: this.ip, type: this.type, url: this.url, requestUrl: this.requestUrl };
+    return { clientId: this.id, ip: this.ip, type: this.type, url: this.url, requestUrl: this.requestUrl, ...(this.pageUrl ? { pageUrl: this.pageUrl } : {}) };
   }
 
   private stopPublishing(): void {
@@ -346,6 +357,7 @@ export class RtmpSession implements Client {
       s.removeViewer(this.viewer);
       this.log.info({ event: 'stop', url: this.urlForLog(), drops: this.viewer.drops }, 'play end');
     }
+    if (s) this.deps.hooks.onStop(this.sessionInfo());
     this.viewer = null;
   }
 

@@ -105,6 +105,8 @@ class SrtSession implements Client {
   private viewer: Viewer | null = null;
   private gate: PublishGate | null = null;
   private closed = false;
+  /** the play was allowed (on_stop is owed when it ends) */
+  private playing = false;
   private readonly log: Logger;
 
   constructor(
@@ -139,6 +141,13 @@ class SrtSession implements Client {
   async start(): Promise<void> {
     this.log.info({ event: 'connect', proto: 'srt', url: this.urlForLog, streamid: this.conn.streamId, publish: this.publish }, 'srt connection');
     if (!this.publish) {
+      const refusal = await this.deps.hooks.onPlay(this.info());
+      if (this.closed) return;
+      if (refusal) {
+        this.log.warn({ event: 'play-refused', url: this.urlForLog, reason: refusal.message }, 'srt play refused');
+        return this.close(`play refused: ${refusal.message}`);
+      }
+      this.playing = true;
       this.deps.hub.clients.add(this);
       return this.startPlay();
     }
@@ -194,6 +203,7 @@ class SrtSession implements Client {
     }
     this.viewer = null;
     hub.clients.remove(this);
+    if (this.playing) this.deps.hooks.onStop(this.info());
     this.log.info({ event: 'disconnect', reason, recv: this.recvBytes, sent: this.sendBytes }, 'srt connection end');
   }
 }

@@ -64,6 +64,13 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** WHEP's play token from `Authorization: Bearer <token>` (a ?token= in the query lands in the stream's param). */
+function viewerExtras(req: IncomingMessage): { token?: string; pageUrl?: string } {
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  const ref = req.headers.referer;
+  return { ...(m ? { token: m[1]! } : {}), ...(typeof ref === 'string' && ref ? { pageUrl: ref } : {}) };
+}
+
 function clientIp(req: IncomingMessage): string {
   return (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
 }
@@ -149,6 +156,7 @@ async function serve(
       offer,
       candidateIps: await candidatesFor(req, q.get('eip'), server.opts.candidate, server.mux.address.address),
       signal: gone.signal,
+      ...(route === 'whep' ? viewerExtras(req) : {}),
     };
     const { session, answer } = route === 'whip' ? await server.publish(r) : await server.play(r);
     const location = `/rtc/v1/${route}/?action=delete&app=${encodeURIComponent(url.app)}&stream=${encodeURIComponent(url.stream)}&session=${session.id}`;
@@ -175,6 +183,7 @@ async function serve(
     offer: body.sdp,
     candidateIps: await candidatesFor(req, eip, server.opts.candidate, server.mux.address.address),
     signal: gone.signal,
+    ...(route === 'play' ? viewerExtras(req) : {}),
   };
   const { session, answer } = route === 'publish' ? await server.publish(r) : await server.play(r);
   send(

@@ -6,9 +6,10 @@ import type { Logger } from 'pino';
 import type { Hub } from '../../hub/hub.js';
 import type { Stream } from '../../hub/stream.js';
 import { streamKey, streamPath, type StreamUrl } from '../../hub/stream-url.js';
-import type { MediaHooks } from '../ports.js';
+import { playRefusalStatus, type MediaHooks, type SessionInfo } from '../ports.js';
 import { PublishGate } from '../publish-gate.js';
 import { VideoCodec } from '../../core/frame.js';
+import { randomId } from '../../core/ids.js';
 import { parseAvcDecoderConfig } from '../../codecs/h264.js';
 import { RtcUdpMux, type RtcUdpMuxStats } from './udp-mux.js';
 import { RtcError, prepareOffer } from './peer.js';
@@ -42,6 +43,10 @@ export interface RtcSessionRequest {
   candidateIps: readonly string[];
   /** aborted when the HTTP request goes away (a WHIP publish being authorized is then cancelled) */
   signal?: AbortSignal;
+  /** a play token from Authorization: Bearer (WHEP) */
+  token?: string;
+  /** the page the player runs in (Referer), when known */
+  pageUrl?: string;
 }
 
 export interface RtcSessionAnswer {
@@ -62,6 +67,8 @@ export class WebRtcServer {
   private readonly sessions = new Map<string, RtcSession>();
   private readonly publishers = new Map<string, WhipSession>();
   private readonly sources = new Map<string, RtpStreamSource>();
+  /** WHEP sessions whose play was allowed: on_stop is owed when they end */
+  private readonly plays = new Map<RtcSession, SessionInfo>();
   private timer: NodeJS.Timeout | null = null;
   private readonly ctx: SessionContext;
   /** FFmpeg transcoders on their way out */
@@ -150,10 +157,39 @@ export class WebRtcServer {
     }
   }
 
-  /** WHEP: wait a little for the publisher, join the stream's RTP source, answer. */
+  /** WHEP: the play check (token, on_play), then wait a little for the publisher, join the stream's RTP source, answer. */
   async play(r: RtcSessionRequest): Promise<RtcSessionAnswer> {
+    const { hooks } = this.opts;
+    const prepared = prepareOffer(r.offer, 'play');
+    // The session (and its peer connection) is made only when it is about to negotiate; its id is chosen
+    // now, so the on_play callback and the API name the same client.
+    const info: SessionInfo = {
+      clientId: randomId(8),
+      ip: r.ip,
+      type: 'rtc-play',
+      url: r.url,
+      requestUrl: r.requestUrl,
+      ...(r.token ? { token: r.token } : {}),
+      ...(r.pageUrl ? { pageUrl: r.pageUrl } : {}),
+    };
+    const refusal = await hooks.onPlay(info);
+    if (refusal) {
+      this.log.warn({ event: 'play-refused', cid: info.clientId, ip: r.ip, url: streamPath(r.url), reason: refusal.message }, 'whep play refused');
+      throw new RtcError(playRefusalStatus(refusal), refusal.message);
+    }
+    const made = { session: false };
+    try {
+      return await this.startPlay(r, info, prepared.sdp, made);
+    } catch (e) {
+      // A session that was made owes on_stop when it closes (forget); one never made owes it now.
+      if (!made.session) hooks.onStop(info);
+      throw e;
+    }
+  }
+
+  private async startPlay(r: RtcSessionRequest, info: SessionInfo, offer: string, made: { session: boolean }): Promise<RtcSessionAnswer> {
     const { hub } = this.opts;
-    let prepared = prepareOffer(r.offer, 'play');
+    let sdp = offer;
     const stream = await this.waitPublished(r.url, this.opts.waitPublishMs ?? 3000);
     if (!stream) {
       throw new RtcError(
@@ -165,9 +201,11 @@ export class WebRtcServer {
       throw new RtcError(400, `stream ${streamPath(r.url)} is not H.264; WHEP plays H.264 video (and AAC audio as Opus)`);
     }
     const profileIdc = h264ProfileIdc(stream);
-    if (profileIdc !== undefined) prepared = prepareOffer(r.offer, 'play', profileIdc);
-    const session = new WhepSession(r.ip, r.url, r.requestUrl, this.ctx);
-    const answer = await this.negotiate(session, prepared.sdp, r.candidateIps);
+    if (profileIdc !== undefined) sdp = prepareOffer(r.offer, 'play', profileIdc).sdp;
+    const session = new WhepSession(r.ip, r.url, r.requestUrl, this.ctx, info.clientId);
+    made.session = true;
+    this.plays.set(session, info);
+    const answer = await this.negotiate(session, sdp, r.candidateIps);
     let source = this.sources.get(stream.key);
     if (source && (source.stream !== stream || stream !== hub.get(r.url))) {
       source.stop();
@@ -232,6 +270,11 @@ export class WebRtcServer {
     if (this.sessions.get(s.id) === s) this.sessions.delete(s.id);
     for (const [k, p] of this.publishers) if (p === s) this.publishers.delete(k);
     this.opts.hub.clients.remove(s);
+    const play = this.plays.get(s);
+    if (play) {
+      this.plays.delete(s);
+      this.opts.hooks.onStop(play);
+    }
   }
 
   private tick(): void {

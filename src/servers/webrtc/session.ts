@@ -21,7 +21,7 @@ export interface SessionContext {
 }
 
 export abstract class RtcSession implements Client {
-  readonly id = randomId(8);
+  readonly id: string;
   readonly createdAt = Date.now();
   abstract readonly type: ClientType;
   abstract readonly publish: boolean;
@@ -38,7 +38,10 @@ export abstract class RtcSession implements Client {
     readonly url: StreamUrl,
     readonly requestUrl: string,
     protected readonly ctx: SessionContext,
+    /** the client id, when the caller named the session before creating it (a WHEP play check) */
+    id?: string,
   ) {
+    this.id = id ?? randomId(8);
     this.log = ctx.logger.child({ cid: this.id, ip });
     this.pc = createPeerConnection();
     this.pc.connectionStateChange.subscribe((state) => {

@@ -43,8 +43,8 @@ export class WhepSession extends RtcSession implements RtpViewer {
   private audioSeq = randomInt(0x10000);
   private waitKeyframe = true;
 
-  constructor(ip: string, url: StreamUrl, requestUrl: string, ctx: SessionContext) {
-    super(ip, url, requestUrl, ctx);
+  constructor(ip: string, url: StreamUrl, requestUrl: string, ctx: SessionContext, id?: string) {
+    super(ip, url, requestUrl, ctx, id);
   }
 
   protected configureTransceiver(t: RTCRtpTransceiver): void {

@@ -25,6 +25,14 @@ const PROTECTED: [string, string][] = [
   ['POST', '/terraform/v1/hooks/srs/secret/query'],
   ['POST', '/terraform/v1/hooks/srs/secret/update'],
   ['POST', '/terraform/v1/hooks/srs/secret/disable'],
+  ['POST', '/terraform/v1/hooks/play/query'],
+  ['POST', '/terraform/v1/hooks/play/apply'],
+  ['POST', '/terraform/v1/hooks/play/token'],
+  ['POST', '/terraform/v1/live/room/create'],
+  ['POST', '/terraform/v1/live/room/query'],
+  ['POST', '/terraform/v1/live/room/update'],
+  ['POST', '/terraform/v1/live/room/list'],
+  ['POST', '/terraform/v1/live/room/remove'],
   ['POST', '/terraform/v1/mgmt/hooks/query'],
   ['POST', '/terraform/v1/mgmt/hooks/apply'],
   ['POST', '/terraform/v1/mgmt/hooks/test'],
@@ -77,6 +85,8 @@ const PUBLIC = [
   '/terraform/v1/mgmt/login',
   '/terraform/v1/mgmt/beian/query',
   '/terraform/v1/mgmt/hooks/example',
+  // the public room page: title and stream, no secret
+  '/terraform/v1/live/room/public',
   // a finished recording, for <video>: the unguessable uuid is the key (as in SRS Stack)
   '/terraform/v1/hooks/record/hls/:uuid/index.mp4',
   // its HLS view (also while it records) and the fragmented MP4 the playlist's byte ranges point into

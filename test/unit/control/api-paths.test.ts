@@ -88,7 +88,7 @@ describe('SRS Stack paths, OpenAPI and JSONP', () => {
       }
     }
     // a malformed body does not change the answer
-    const bad = await call(p.base, 'POST', '/terraform/v1/live/room/create', { raw: '{"title":' });
+    const bad = await call(p.base, 'POST', '/terraform/v1/ai/ocr/query', { raw: '{"title":' });
     assert.equal(bad.status, 501);
     // an unknown path still gets a JSON 404
     const nf = await call(p.base, 'GET', '/terraform/v1/ffmpeg/nothing');

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { parseRange } from '../../../src/control/api/routes/record/routes.js';
 import { AppendFile } from '../../../src/control/jobs/record/append-file.js';
 import { isUuid, newArtifact, parseArtifact, toFile } from '../../../src/control/jobs/record/artifact.js';
-import { GlobFilter, compileGlob, globError } from '../../../src/control/jobs/record/globs.js';
+import { GlobFilter, compileGlob, globError } from '../../../src/control/globs.js';
 import { DEFAULT_SETTINGS, maskS3, parseSettings, settingsFields, type RecordSettings } from '../../../src/control/jobs/record/settings.js';
 import { objectKey } from '../../../src/control/jobs/record/s3-upload.js';
 import { tempDir } from './helpers.js';

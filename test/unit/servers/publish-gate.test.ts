@@ -38,6 +38,10 @@ class FakeHooks implements MediaHooks {
   onUnpublish(s: SessionInfo): void {
     this.unpublished.push(s);
   }
+  async onPlay(): Promise<null> {
+    return null;
+  }
+  onStop(): void {}
   /** Lets every hung authorization through now. */
   allowHung(): void {
     for (const r of this.hung.splice(0)) r(null);

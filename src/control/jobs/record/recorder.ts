@@ -33,7 +33,7 @@ import {
   type RecordPaths,
   type RecordState,
 } from './artifact.js';
-import { GlobFilter, globError } from './globs.js';
+import { GlobFilter, globError } from '../../globs.js';
 import { RecordHls, writeSkeleton } from './hls-view.js';
 import { checkS3, type S3CheckResult } from './s3-check.js';
 import { PostProcessor } from './post-process.js';

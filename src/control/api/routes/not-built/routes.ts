@@ -19,10 +19,6 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
     ].map((p) => `${T}/ffmpeg/${p}`),
   },
   {
-    reason: 'live rooms are planned in issue #16',
-    paths: ['create', 'query', 'update', 'list', 'remove'].map((p) => `${T}/live/room/${p}`),
-  },
-  {
     reason: 'AI subtitles (live transcription) are planned in issue #17',
     paths: ['query', 'apply', 'check', 'reset', 'clear-subtitle', 'live-queue', 'asr-queue', 'fix-queue', 'overlay-queue', 'hls/*rest'].map(
       (p) => `${T}/ai/transcript/${p}`,

@@ -3,7 +3,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { badRequest } from '../../../errors.js';
 import { isUuid } from '../../../jobs/record/artifact.js';
-import { globError } from '../../../jobs/record/globs.js';
+import { globError } from '../../../globs.js';
 import type { PostProcess, S3Settings } from '../../../jobs/record/settings.js';
 import { bool, httpUrl, object, optional, str, type Field } from '../../schema.js';
 

@@ -1,4 +1,4 @@
-// Stream filters for recording: shell-style globs over the stream path /app/stream, with the semantics of Go's
+// Stream filters: shell-style globs over the stream path /app/stream (recording filters, play-token scopes), with the semantics of Go's
 // path.Match that SRS Stack uses (`*` and `?` never match '/', `[a-z]` and `[!a-z]` classes, `\` escapes).
 
 /** Why a glob is not valid, or null when it is. */
