@@ -1,5 +1,7 @@
 // One <video> that plays a live stream by HLS (hls.js), HTTP-FLV (mpegts.js) or WHEP (WebRTC), started when
-// mounted and torn down when unmounted.
+// mounted and torn down when unmounted. A live stream may not be ready when the page asks (the first HLS
+// segment is still being cut, the publisher reconnects): after a fatal error the player says why and tries
+// again every few seconds while it is shown.
 import { useEffect, useRef, useState } from 'react';
 import { whepPlay } from '../webrtc';
 
@@ -8,13 +10,19 @@ export type PlayType = 'hls' | 'flv' | 'ts' | 'whep' | 'mp4';
 export function VideoPlayer({ type, url, fill }: { type: PlayType; url: string; fill?: boolean }) {
   const ref = useRef<HTMLVideoElement>(null);
   const [error, setError] = useState('');
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     const v = ref.current;
     if (!v) return;
     let stop: () => void = () => undefined;
     let cancelled = false;
-    setError('');
-    const fail = (m: string) => !cancelled && setError(m);
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const fail = (m: string) => {
+      if (cancelled) return;
+      setError(m);
+      if (type !== 'mp4' && retry === undefined) retry = setTimeout(() => setAttempt((a) => a + 1), 3000);
+    };
+    v.addEventListener('playing', () => setError(''), { once: true });
     const start = async () => {
       if (type === 'hls') {
         const { default: Hls } = await import('hls.js');
@@ -48,8 +56,8 @@ export function VideoPlayer({ type, url, fill }: { type: PlayType; url: string; 
       v.play().catch(() => undefined);
     };
     start().catch((e: Error) => fail(e.message));
-    return () => { cancelled = true; stop(); };
-  }, [type, url]);
+    return () => { cancelled = true; clearTimeout(retry); stop(); };
+  }, [type, url, attempt]);
   return (
     <div style={fill ? { position: 'fixed', inset: 0, background: '#000' } : undefined}>
       <video
