@@ -32,6 +32,7 @@ import { Cameras } from './jobs/camera/cameras.js';
 import { Recorder } from './jobs/record/recorder.js';
 import { Transcoder } from './jobs/transcode/transcoder.js';
 import { Keys } from './redis/keys.js';
+import { VirtualLive } from './jobs/vlive/vlive.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
 
@@ -139,6 +140,10 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     const recorder = await Recorder.start({ config, hub, store, callbacks, jobs, logger });
     cleanup.push(() => recorder.close());
     const forward = await Forwarder.start({ hub, jobs, logger, limit: config.forwardLimit });
+    const hooks = createMediaHooks(secrets, callbacks, logger);
+    const ports: ListenPorts = { http: config.httpPort, rtmp: config.rtmpPort, srt: config.srtPort, rtc: config.rtcPort };
+    const vlive = await VirtualLive.start({ config, hub, hooks, store, jobs, logger, ports: () => ({ rtmp: ports.rtmp, srt: ports.srt }) });
+    cleanup.push(() => vlive.close());
     const hlsSettings = new HlsSettingsSync(store, deps.hls ?? null, logger);
     await hlsSettings.load();
     const https = await HttpsCertificates.start({
@@ -155,8 +160,6 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     });
     cleanup.push(() => https.close());
     await https.saveKeys();
-    const hooks = createMediaHooks(secrets, callbacks, logger);
-    const ports: ListenPorts = { http: config.httpPort, rtmp: config.rtmpPort, srt: config.srtPort, rtc: config.rtcPort };
     const transcoder = await Transcoder.start({
       hub,
       hooks,
@@ -189,7 +192,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       },
     });
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, transcoder, forward, cameras, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, callbacks, stats, system, recorder, transcoder, forward, cameras, vlive, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();
@@ -207,6 +210,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       platformSecret: auth.secret,
       setListenPorts(p) {
         Object.assign(ports, p);
+        void vlive.register();
       },
       async close() {
         if (closed) return;
