@@ -64,9 +64,8 @@ export function registerVlive(r: ApiRoutes, d: ApiDeps): void {
           if (info.filename !== name) {
             stream.resume();
             got = Promise.reject(new SourceError(`filename=${info.filename} mismatch ${name}: the part's filename must be the name in the URL`));
-            return;
-          }
-          got = vlive.upload(name, stream, () => stream.truncated === true);
+          } else got = vlive.upload(name, stream, () => stream.truncated === true);
+          got.catch(() => undefined); // handled when the body has been read (close)
         });
         bb.on('error', (e: Error) => reject(badRequest(`the multipart body cannot be read: ${e.message}`)));
         bb.on('close', () => {
