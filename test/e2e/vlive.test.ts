@@ -106,13 +106,18 @@ test('virtual live refuses what it cannot use, with a clear error', { skip }, as
   assert.match(r1.body.message ?? '', /larger than 2 MB.*VLIVE_UPLOAD_MAX_MB/);
   // ... and streamed chunked (no Content-Length): stopped at the limit while it is written
   const { body, type } = multipart('big.mp4', big);
-  const chunks = async function* () {
-    for (let i = 0; i < body.length; i += 64 * 1024) yield body.subarray(i, i + 64 * 1024);
-  };
+  let at = 0;
+  const chunked = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (at >= body.length) return c.close();
+      c.enqueue(new Uint8Array(body.subarray(at, at + 64 * 1024)));
+      at += 64 * 1024;
+    },
+  });
   const r2 = await fetch(`${srv.http}${V}/upload/big.mp4`, {
     method: 'POST',
     headers: { 'Content-Type': type, Authorization: `Bearer ${srv.bearer}` },
-    body: ReadableStream.from(chunks()),
+    body: chunked,
     duplex: 'half',
   } as RequestInit);
   assert.equal(r2.status, 413);
