@@ -35,7 +35,7 @@ export function registerVlive(r: ApiRoutes, d: ApiDeps): void {
 
   r.add({
     path: `${BASE}/upload/:filename`,
-    methods: ['POST'],
+    methods, // SRS Stack checks no method; anything but a multipart POST is answered 400
     auth: true,
     streamBody: true,
     schema: empty,

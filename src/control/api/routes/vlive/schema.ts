@@ -36,7 +36,13 @@ function sources(): Field<FFprobeSource[]> {
       return v.map((x, i) => {
         if (x && typeof x === 'object' && !(x as Record<string, unknown>).target) throw badRequest('no target: give each file the "target" the upload, server or stream-url call answered');
         const o = sourceFields.parse(x, `${name}[${i}]`);
-        return { name: o.name ?? '', path: o.path ?? '', size: o.size ?? 0, uuid: o.uuid ?? '', target: o.target, type: o.type };
+        // the probe as vlive/source answered it is kept (SRS Stack stores the files as the console sends them)
+        const probe: Pick<FFprobeSource, 'format' | 'video' | 'audio'> = {};
+        for (const k of ['format', 'video', 'audio'] as const) {
+          const p = (x as Record<string, unknown>)[k];
+          if (p && typeof p === 'object' && !Array.isArray(p) && JSON.stringify(p).length < 4096) (probe as Record<string, unknown>)[k] = p;
+        }
+        return { name: o.name ?? '', path: o.path ?? '', size: o.size ?? 0, uuid: o.uuid ?? '', target: o.target, type: o.type, ...probe };
       });
     },
   };
