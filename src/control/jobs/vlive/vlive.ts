@@ -173,7 +173,7 @@ export class VirtualLive {
     }
     const live: Live = { mode, start: rfc3339(), ready: '', frameAt: 0, frames: 0, pid: 0 };
     this.live.set(job.uuid, live);
-    job.log(`${mode === 'ffmpeg' ? 'FFmpeg reads' : mode === 'rtmp' ? 'pulling' : `looping (in-process ${mode})`} ${source.label} -> ${redactOutput(url)}`);
+    job.log(`${mode === 'ffmpeg' ? 'FFmpeg reads' : mode === 'rtmp' ? 'pulling' : `looping (in-process ${mode})`} ${file.type === 'stream' ? source.label : file.name || source.label} -> ${redactOutput(url)}`);
     let done: (reason: string) => void = () => undefined;
     const ended = new Promise<string>((r) => (done = r));
     const offs = [source.ended.on((r) => done(r)), output.ended.on((r) => done(`the output ended: ${r}`))];
