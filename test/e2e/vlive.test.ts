@@ -53,6 +53,7 @@ before(async () => {
     makeMedia(join(media, 'ten.mp4'), 10, ['-movflags', '+faststart']),
     makeMedia(join(allowed, 'ten.flv'), 10),
     makeMedia(join(allowed, 'ten.mkv'), 10),
+    makeMedia(join(media, 'mpeg4.mkv'), 1, ['-c:v', 'mpeg4']),
   ]);
   nms = await startNms();
 });
@@ -135,6 +136,10 @@ test('virtual live refuses what it cannot use, with a clear error', { skip }, as
   const r4 = await upload('noise.mp4', Buffer.alloc(200 * 1024, 3));
   assert.equal(r4.status, 400);
   assert.match(r4.body.message ?? '', /noise\.mp4/);
+  // real media, but a codec that cannot be looped without transcoding
+  const r4b = await upload('mpeg4.mkv', readFileSync(join(media, 'mpeg4.mkv')));
+  assert.equal(r4b.status, 400);
+  assert.match(r4b.body.message ?? '', /invalid video codec mpeg4 in mpeg4\.mkv/);
   const r5 = await upload('notes.txt', Buffer.from('hello'));
   assert.equal(r5.status, 400);
   assert.match(r5.body.message ?? '', /must end in \.mp4/);
