@@ -65,9 +65,10 @@ test('virtual live from the console: upload with progress, probe, a stream of ou
   await page.locator('input[type="file"]').setInputFiles(mp4);
   await page.getByTestId('vlive-label').fill('Ten seconds');
   await page.getByTestId('vlive-use').click();
-  await page.getByTestId('probe-video').waitFor({ timeout: 20000 });
-  assert.match(await page.getByTestId('probe-video').innerText(), /h264 .*320x240/);
-  assert.match(await page.getByTestId('probe-audio').innerText(), /aac .*44100 Hz 1ch/);
+  const dialog = page.getByRole('dialog');
+  await dialog.getByTestId('probe-video').waitFor({ timeout: 20000 });
+  assert.match(await dialog.getByTestId('probe-video').innerText(), /h264 .*320x240/);
+  assert.match(await dialog.getByTestId('probe-audio').innerText(), /aac .*44100 Hz 1ch/);
   const name = randomName('cv');
   await page.getByTestId('vlive-stream').fill(name);
   await shot('vlive-edit-en');
@@ -101,5 +102,11 @@ test('virtual live from the console: upload with progress, probe, a stream of ou
   const missing = await page.evaluate(() => (window as unknown as { __missingKeys?: string[] }).__missingKeys ?? []);
   assert.deepEqual(missing, []);
   await shot('vlive-zh');
+  // usable on a phone: nothing wider than the screen
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the page is ${overflow}px wider than a 390 px screen`);
+  await shot('vlive-zh-390-task');
   assert.deepEqual(errors, []);
 });

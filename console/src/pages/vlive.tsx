@@ -167,7 +167,7 @@ export function VlivePage() {
         return (
           <Card withBorder key={s.platform} data-testid={`vlive-${s.platform}`}>
             <Stack gap="xs">
-              <Group justify="space-between" wrap="nowrap">
+              <Group justify="space-between">
                 <Group gap="xs">
                   <Text fw={600}>{s.label || s.platform}</Text>
                   <Badge color={STATE_COLORS[st] ?? 'gray'} data-testid="vlive-state">{i18n.exists(`vlive.states.${st}`) ? t(`vlive.states.${st}`) : st}</Badge>
