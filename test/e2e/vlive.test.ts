@@ -289,3 +289,24 @@ test('virtual live: files loop for 35 s (MP4 and FLV in-process, MKV through FFm
   assert.ok(!(await streams()).some((x) => x.platform === 'vlive-mp4'));
   assert.equal((await srv.api(`${V}/remove`, { platform: 'vlive-mp4' })).status, 404);
 });
+
+test('a stream URL that stops sending: "retrying" with the reason, running again when it sends again', { skip, timeout: 90000 }, async () => {
+  const name = randomName('stall');
+  const ff = publish(`rtmp://127.0.0.1:${nms.rtmpPort}/live/${name}`);
+  procs.push(ff);
+  await sleep(2000);
+  const src = await srv.api<Source>(`${V}/stream-url`, { url: `rtmp://127.0.0.1:${nms.rtmpPort}/live/${name}` });
+  await startVlive('vlive-stall', src.data, ours(), `${name}?secret=${srv.secret}`);
+  await running('vlive-stall');
+  // the publisher of node-media-server freezes: the connection stays, no media comes
+  ff.child.kill('SIGSTOP');
+  const stalled = await waitFor(async () => {
+    const s = (await streams()).find((x) => x.platform === 'vlive-stall');
+    return s?.task?.state === 'retrying' && /no media/.test(s.task.reason) ? s : null;
+  }, 30000, 'retrying because no media came');
+  assert.match(stalled.task!.reason, new RegExp(`no media from rtmp://127\\.0\\.0\\.1:${nms.rtmpPort}/live/${name} for 1\\d s`));
+  ff.child.kill('SIGCONT');
+  await running('vlive-stall');
+  ff.kill();
+  assert.equal((await srv.api(`${V}/remove`, { platform: 'vlive-stall' })).status, 200);
+});

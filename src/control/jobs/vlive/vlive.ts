@@ -34,6 +34,8 @@ export { SourceError } from './files.js';
 
 /** SRS Stack's default bitrate limit of a virtual-live source, kbps (SRS_SYS_LIMITS.vlive). */
 const DEFAULT_LIMIT_KBPS = 5000;
+/** A source that sends nothing this long is restarted, ms (SRS Stack: 10 s without FFmpeg progress). */
+const STALL_MS = 10000;
 /** An upload not bound to a task within this long is deleted (SRS Stack: 2 h). */
 const UPLOAD_TTL_MS = 2 * 3600 * 1000;
 
@@ -179,6 +181,7 @@ export class VirtualLive {
     const offs = [source.ended.on((r) => done(r)), output.ended.on((r) => done(`the output ended: ${r}`))];
     const onAbort = () => done('');
     job.signal.addEventListener('abort', onAbort);
+    let watchdog: NodeJS.Timeout | undefined;
     try {
       await output.open();
       await source.start((f: Frame) => {
@@ -192,10 +195,17 @@ export class VirtualLive {
         }
       });
       if (source instanceof FfmpegCopySource) live.pid = source.pid ?? 0;
+      // SRS Stack's watchdog: a source that stops sending (a stalled server, a hung FFmpeg) is restarted
+      const began = Date.now();
+      watchdog = setInterval(() => {
+        const idle = Date.now() - (live.frameAt || began);
+        if (idle > STALL_MS) done(`no media from ${source.label} for ${Math.round(idle / 1000)} s`);
+      }, 1000);
       const reason = await ended;
       if (job.signal.aborted) return;
       throw new Error(reason);
     } finally {
+      clearInterval(watchdog);
       job.signal.removeEventListener('abort', onAbort);
       for (const off of offs) off();
       this.live.delete(job.uuid);
