@@ -56,6 +56,10 @@ export interface Config {
   cameraLimit: number;
   /** most transcodes running at once (the global one and the per-stream ones; ours, SRS Stack has one) */
   transcodeLimit: number;
+  /** largest virtual-live upload, bytes (VLIVE_UPLOAD_MAX_MB) */
+  vliveUploadMaxBytes: number;
+  /** directories besides DATA_DIR whose files virtual live may loop (VLIVE_FILE_DIRS, absolute, ':'-separated) */
+  vliveFileDirs: string[];
   /** PLATFORM_DOCKER: whether we run in a container (null: find out, /.dockerenv) */
   platformDocker: boolean | null;
   /** the ACME directory (Let's Encrypt, its staging, or any ACME server) */
@@ -151,6 +155,16 @@ function acmeDirectory(env: Env): string {
   return v;
 }
 
+function dirList(env: Env, name: string): string[] {
+  const raw = str(env, name);
+  if (raw === null) return [];
+  const dirs = raw.split(':').map((d) => d.trim()).filter(Boolean);
+  for (const d of dirs) {
+    if (!d.startsWith('/')) throw new ConfigError(`${name} is invalid: ${JSON.stringify(d)} is not an absolute directory (give absolute paths separated by ':')`);
+  }
+  return dirs.map((d) => resolve(d));
+}
+
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -205,6 +219,8 @@ export function loadConfig(env: Env = process.env): Config {
     vliveLimit: int(env, 'SRS_VLIVE_LIMIT', 10, 0, 1000),
     cameraLimit: int(env, 'SRS_CAMERA_LIMIT', 10, 0, 1000),
     transcodeLimit: int(env, 'SRS_TRANSCODE_LIMIT', 10, 0, 1000),
+    vliveUploadMaxBytes: int(env, 'VLIVE_UPLOAD_MAX_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,
+    vliveFileDirs: dirList(env, 'VLIVE_FILE_DIRS'),
     platformDocker: env.PLATFORM_DOCKER === undefined || env.PLATFORM_DOCKER === '' ? null : bool(env, 'PLATFORM_DOCKER', false),
   };
 }

@@ -17,6 +17,7 @@ import { RecordingPage } from './pages/recording';
 import { TranscodePage } from './pages/transcode';
 import { ForwardPage } from './pages/forward';
 import { CamerasPage } from './pages/cameras';
+import { VlivePage } from './pages/vlive';
 import { CallbacksPage } from './pages/callbacks';
 import { SettingsPage } from './pages/settings';
 import { OpenApiPage } from './pages/openapi';
@@ -34,6 +35,7 @@ const NAV = [
   { to: '/forward', key: 'nav.forward' },
   { to: '/transcode', key: 'nav.transcode' },
   { to: '/cameras', key: 'nav.cameras' },
+  { to: '/vlive', key: 'nav.vlive' },
   { to: '/callbacks', key: 'nav.callbacks' },
   { to: '/https', key: 'nav.https' },
   { to: '/settings', key: 'nav.settings' },
@@ -124,6 +126,7 @@ export function App() {
       <Route path="/transcode" element={guarded(<TranscodePage />)} />
       <Route path="/forward" element={guarded(<ForwardPage />)} />
       <Route path="/cameras" element={guarded(<CamerasPage />)} />
+      <Route path="/vlive" element={guarded(<VlivePage />)} />
       <Route path="/callbacks" element={guarded(<CallbacksPage />)} />
       <Route path="/settings" element={guarded(<SettingsPage onBeian={setBeian} />)} />
       <Route path="/https" element={guarded(<HttpsPage />)} />

@@ -34,6 +34,7 @@ import { Recorder } from './jobs/record/recorder.js';
 import { Transcoder } from './jobs/transcode/transcoder.js';
 import { Keys } from './redis/keys.js';
 import { LiveRooms } from './rooms/rooms.js';
+import { VirtualLive } from './jobs/vlive/vlive.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
 
@@ -143,6 +144,10 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     const recorder = await Recorder.start({ config, hub, store, callbacks, jobs, logger });
     cleanup.push(() => recorder.close());
     const forward = await Forwarder.start({ hub, jobs, logger, limit: config.forwardLimit });
+    const hooks = createMediaHooks(secrets, callbacks, playAuth, logger);
+    const ports: ListenPorts = { http: config.httpPort, rtmp: config.rtmpPort, srt: config.srtPort, rtc: config.rtcPort };
+    const vlive = await VirtualLive.start({ config, hub, hooks, store, jobs, logger, ports: () => ({ rtmp: ports.rtmp, srt: ports.srt }) });
+    cleanup.push(() => vlive.close());
     const hlsSettings = new HlsSettingsSync(store, deps.hls ?? null, logger);
     await hlsSettings.load();
     const https = await HttpsCertificates.start({
@@ -159,8 +164,6 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     });
     cleanup.push(() => https.close());
     await https.saveKeys();
-    const hooks = createMediaHooks(secrets, callbacks, playAuth, logger);
-    const ports: ListenPorts = { http: config.httpPort, rtmp: config.rtmpPort, srt: config.srtPort, rtc: config.rtcPort };
     const transcoder = await Transcoder.start({
       hub,
       hooks,
@@ -193,7 +196,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       },
     });
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, playAuth, rooms, callbacks, stats, system, recorder, transcoder, forward, cameras, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, playAuth, rooms, callbacks, stats, system, recorder, transcoder, forward, cameras, vlive, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();
@@ -211,6 +214,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       platformSecret: auth.secret,
       setListenPorts(p) {
         Object.assign(ports, p);
+        void vlive.register();
       },
       async close() {
         if (closed) return;

@@ -16,7 +16,7 @@ import { TestS3 } from './record-helpers.js';
 const root = new URL('../../../', import.meta.url).pathname;
 const shots = join(root, '.test-tmp/screenshots');
 const PASSWORD = 'Correct-Horse-9';
-const PAGES = ['dashboard', 'streaming', 'live-rooms', 'recording', 'forward', 'cameras', 'transcode', 'callbacks', 'https', 'settings', 'openapi'] as const;
+const PAGES = ['dashboard', 'streaming', 'live-rooms', 'recording', 'forward', 'cameras', 'vlive', 'transcode', 'callbacks', 'https', 'settings', 'openapi'] as const;
 
 let server: TestServer;
 let browser: Browser;

@@ -122,6 +122,13 @@ export const api = {
   playAuth: () => stack<T.PlayAuthSettings>(PATHS.playQuery),
   applyPlayAuth: (b: { all?: boolean; apps?: string[]; rotateKey?: boolean }) => stack<null>(PATHS.playApply, b),
   playToken: (b: { streams: string; expires: number; ip?: string }) => stack<T.PlayToken>(PATHS.playToken, b),
+  vliveServer: (file: string) => stack<T.VliveSource>(PATHS.vliveServer, { file }),
+  vliveStreamUrl: (url: string) => stack<T.VliveSource>(PATHS.vliveStreamUrl, { url }),
+  vliveSource: (platform: string, files: T.VliveSource[]) => stack<{ platform: string; files: T.VliveSource[] }>(PATHS.vliveSource, { platform, files }),
+  vliveConfigs: () => stack<Record<string, T.VliveConfig>>(PATHS.vliveSecret, {}),
+  vliveUpdate: (c: T.VliveConfig) => stack<null>(PATHS.vliveSecret, { action: 'update', ...c }),
+  vliveStreams: () => stack<T.VliveStream[]>(PATHS.vliveStreams),
+  vliveRemove: (platform: string) => stack<null>(PATHS.vliveRemove, { platform }),
   summaries: () => srs<T.SrsSummaries>(PATHS.summaries),
   streams: () => srs<{ streams: T.SrsStream[] }>(`${PATHS.streams}?count=100`),
   clients: () => srs<{ clients: T.SrsClient[] }>(`${PATHS.clients}?count=500`),
@@ -137,4 +144,31 @@ export function recordMp4Url(uuid: string): string {
 /** The HLS playlist of a recording (plays while it records). */
 export function recordHlsUrl(uuid: string): string {
   return PATHS.recordHls.replace('{uuid}', encodeURIComponent(uuid));
+}
+
+/**
+ * Uploads a file for virtual live as multipart/form-data (XMLHttpRequest: fetch cannot report upload
+ * progress); `progress` gets 0..1. Resolves with the source the server probed.
+ */
+export function vliveUpload(file: File, progress: (f: number) => void): Promise<T.VliveSource> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', PATHS.vliveUpload.replace('{filename}', encodeURIComponent(file.name)));
+    const s = loadSession();
+    if (s) xhr.setRequestHeader('Authorization', `Bearer ${s.token}`);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) progress(e.loaded / e.total); };
+    xhr.onerror = () => reject(new ApiError(0, 'the upload failed: the connection to the server broke'));
+    xhr.onload = () => {
+      let j: { code?: number; data?: T.VliveSource; message?: string } = {};
+      try { j = JSON.parse(xhr.responseText) as typeof j; } catch { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300 && j.data) resolve(j.data);
+      else {
+        if (xhr.status === 401) sessionRejected(j.message ?? 'unauthorized');
+        reject(new ApiError(xhr.status, j.message ?? (xhr.responseText.trim() || `HTTP ${xhr.status}`)));
+      }
+    };
+    const form = new FormData();
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
 }

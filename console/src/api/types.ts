@@ -141,3 +141,16 @@ export interface LiveRoom {
 export interface PublicRoom { uuid: string; title: string; app: string; stream: string; playAuth: boolean }
 export interface PlayAuthSettings { all: boolean; apps: string[]; rooms: string[] }
 export interface PlayToken { token: string; streams: string; exp: number; expireAt: string; ip?: string }
+
+/** Virtual live: a source as SRS Stack's FFprobeSource (file, upload or stream URL, and what ffprobe found). */
+export interface VliveSource {
+  name: string; path: string; size: number; uuid: string; target: string; type: 'upload' | 'file' | 'stream' | 'ytdl';
+  format?: { start_time: string; duration: string; bit_rate: string; nb_streams: number; probe_score: number; has_video: boolean; has_audio: boolean; format_name?: string };
+  video?: { codec_name: string; profile: string; width: number; height: number; pix_fmt: string; level: number; bit_rate: string } | null;
+  audio?: { codec_name: string; profile: string; sample_rate: string; channels: number; channel_layout: string; bit_rate: string } | null;
+}
+export interface VliveConfig { platform: string; server: string; secret: string; enabled: boolean; custom: boolean; label: string; files: VliveSource[] }
+export interface VliveStream {
+  platform: string; enabled: boolean; custom: boolean; label: string; files: VliveSource[];
+  source?: string; start?: string; ready?: string; frame?: { log: string; update: string }; mode?: string; output: string; task: JobStatus | null;
+}

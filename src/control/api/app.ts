@@ -23,6 +23,7 @@ import { registerSrsApi } from './routes/srs/routes.js';
 import { registerStreams } from './routes/streams/routes.js';
 import { registerSystem } from './routes/system/routes.js';
 import { registerTranscode } from './routes/transcode/routes.js';
+import { registerVlive } from './routes/vlive/routes.js';
 
 export interface ApiOptions {
   /** largest request body, bytes (default 1 MiB) */
@@ -89,6 +90,7 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   registerTranscode(routes, d);
   registerForward(routes, d);
   registerCamera(routes, d);
+  registerVlive(routes, d);
   registerSrsApi(routes, d);
   registerHttps(routes, d);
   registerNotBuilt(routes);

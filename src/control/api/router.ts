@@ -39,6 +39,11 @@ export interface RouteSpec<T> {
   auth: boolean;
   schema: Field<T>;
   envelope?: Envelope;
+  /**
+   * the handler reads the request body itself (a multipart upload, streamed): nothing is read before it, and
+   * authentication takes the Authorization header or ?token= only
+   */
+  streamBody?: boolean;
   /** one line for the OpenAPI document (default: made from the path) */
   summary?: string;
   /** the result (`data` of the envelope) as JSON Schema, for the OpenAPI document */
@@ -114,8 +119,10 @@ export class ApiRoutes {
       if (callback && (!CALLBACK_RE.test(callback) || callback.length > 128)) {
         throw badRequest(`query parameter "callback" must be a JavaScript function name (letters, digits, _ $ and dots), got ${JSON.stringify(callback.slice(0, 40))}`);
       }
-      const raw = parseJsonObject(await readRaw(ctx.req, bodyLimit));
+      const raw = spec.streamBody ? {} : parseJsonObject(await readRaw(ctx.req, bodyLimit));
       if (spec.auth) {
+        // a refused upload is answered at once: the connection closes rather than reading its body
+        if (spec.streamBody) ctx.res.once('finish', () => ctx.req.complete || ctx.req.socket.destroySoon());
         await auth.check({
           authorization: ctx.get('authorization') || undefined,
           bodyToken: raw.token,

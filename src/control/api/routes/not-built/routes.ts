@@ -13,10 +13,8 @@ const T = '/terraform/v1';
 
 export const NOT_BUILT: readonly NotBuiltGroup[] = [
   {
-    reason: 'virtual live is planned in issue #14',
-    paths: [
-      ...['vlive/upload/*rest', 'vlive/server', 'vlive/ytdl', 'vlive/stream-url', 'vlive/streamUrl', 'vlive/source', 'vlive/secret', 'vlive/streams'],
-    ].map((p) => `${T}/ffmpeg/${p}`),
+    reason: 'deliberately not built: downloading from YouTube and other sites needs youtube-dl and their terms; download the file yourself and upload it (ffmpeg/vlive/upload) or name it on the server (ffmpeg/vlive/server)',
+    paths: [`${T}/ffmpeg/vlive/ytdl`],
   },
   {
     reason: 'AI subtitles (live transcription) are planned in issue #17',
