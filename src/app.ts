@@ -18,6 +18,9 @@ import type { MediaHooks } from './servers/ports.js';
 import { createControlPlane } from './control/index.js';
 import { VERSION } from './version.js';
 
+/** The operations endpoints (health, readiness, Prometheus), with or without a query. */
+const OPS_PATH = /^\/(healthz|readyz|metrics)(\?|$)/;
+
 export interface App {
   readonly config: Config;
   readonly hub: Hub;
@@ -82,7 +85,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     if (applyCommonHeaders(req, res, serverName)) return;
     if (control.https.answerChallenge(req, res)) return;
     // The API's own space goes to the API even when a path ends like a media URL (a recording's .m3u8).
-    if ((req.url ?? '').startsWith('/terraform/')) return control.handle(req, res);
+    // So do the operations endpoints (/healthz, /readyz, /metrics), which the console would otherwise answer.
+    const url = req.url ?? '';
+    if (url.startsWith('/terraform/') || OPS_PATH.test(url)) return control.handle(req, res);
     if (!rtc.handle(req, res) && !media.handle(req, res) && !consoleFiles.handle(req, res)) control.handle(req, res);
   };
   const http = createServer(handler);

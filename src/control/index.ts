@@ -12,7 +12,7 @@ import type { HlsSettingsPort, HlsVariantsPort, MediaHooks } from '../servers/po
 import { createApi } from './api/app.js';
 import { DEFAULT_LIMIT_KBPS } from './api/routes/settings/routes.js';
 import type { RouteInfo } from './api/router.js';
-import type { ListenPorts } from './api/deps.js';
+import type { ListenPorts, Readiness } from './api/deps.js';
 import { TrafficStats } from './api/stats.js';
 import { SystemStats } from './api/system-stats.js';
 import { Auth } from './auth/auth.js';
@@ -56,6 +56,8 @@ export interface ControlPlane {
   setListenPorts(ports: ListenPorts): void;
   /** the HTTPS certificate: the app serves `current()` and swaps in each new one given to `onChange` */
   readonly https: Pick<HttpsCertificates, 'current' | 'onChange' | 'answerChallenge'>;
+  /** Shutdown begins: /readyz answers 503 from now on. */
+  drain(): void;
   /** Stops the API's timers, closes Redis and stops the embedded redis-server. */
   close(): Promise<void>;
 }
@@ -179,6 +181,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       );
     });
 
+    const readiness: Readiness = { bound: false, draining: false };
     const throttle = new LoginThrottle(opts.throttle);
     const cameras = await Cameras.start({
       jobs,
@@ -193,7 +196,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       },
     });
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, playAuth, rooms, callbacks, stats, system, recorder, transcoder, forward, cameras, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, playAuth, rooms, callbacks, stats, system, recorder, transcoder, forward, cameras, hlsSettings, https, jobs, readiness, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();
@@ -211,6 +214,10 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       platformSecret: auth.secret,
       setListenPorts(p) {
         Object.assign(ports, p);
+        readiness.bound = true;
+      },
+      drain() {
+        readiness.draining = true;
       },
       async close() {
         if (closed) return;
