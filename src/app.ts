@@ -145,6 +145,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     async close() {
       if (closed) return;
       closed = true;
+      // Graceful: /readyz says 503, the listeners stop accepting, the publishers are ended (RTMP, SRT, WebRTC
+      // sessions closed; server-side sources stop with their jobs), and the recordings they fed are finalized,
+      // within about half of SHUTDOWN_TIMEOUT_MS (main.ts exits by force at the whole of it).
+      control.drain();
+      const t0 = Date.now();
       const httpClosed = new Promise<void>((r) => http.close(() => r()));
       const httpsClosed = new Promise<void>((r) => https.close(() => r()));
       acmeHttp?.close();
@@ -152,6 +157,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await rtmp.close();
       await rtc.close();
       srt?.close();
+      await control.finalize(Math.max(0, config.shutdownTimeoutMs / 2 - (Date.now() - t0)));
       hub.closeAll();
       hls.close();
       http.closeAllConnections();

@@ -58,6 +58,11 @@ export interface ControlPlane {
   readonly https: Pick<HttpsCertificates, 'current' | 'onChange' | 'answerChallenge'>;
   /** Shutdown begins: /readyz answers 503 from now on. */
   drain(): void;
+  /**
+   * Graceful shutdown, after the publishers ended: the live recordings are finalized into index.mp4, waiting at
+   * most `budgetMs`; those not done by then are suspended by close (the next start finishes them).
+   */
+  finalize(budgetMs: number): Promise<void>;
   /** Stops the API's timers, closes Redis and stops the embedded redis-server. */
   close(): Promise<void>;
 }
@@ -218,6 +223,17 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       },
       drain() {
         readiness.draining = true;
+      },
+      async finalize(budgetMs) {
+        let timer: NodeJS.Timeout | undefined;
+        const t0 = Date.now();
+        const done = recorder.finalizeAll('the server is shutting down').then((n) => {
+          if (n > 0) logger.info({ recordings: n, ms: Date.now() - t0 }, 'shutdown: recordings finalized');
+          return true;
+        });
+        const ok = await Promise.race([done, new Promise<false>((r) => (timer = setTimeout(() => r(false), budgetMs)))]);
+        clearTimeout(timer);
+        if (!ok) logger.warn({ budgetMs }, 'shutdown: recordings still finalizing after the budget; they are suspended and finished at the next start');
       },
       async close() {
         if (closed) return;
