@@ -59,6 +59,8 @@ const needs = [
   ),
   // pgrep, used by the tests that check no child process is left behind.
   { pkg: 'procps', check: () => has('pgrep'), for: ['test'] },
+  // php -l and the shortcode render test of the WordPress plugin (wordpress/).
+  { pkg: 'php-cli', check: () => has('php'), for: ['test'] },
 ];
 function has(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;

@@ -18,6 +18,9 @@ import type { MediaHooks } from './servers/ports.js';
 import { createControlPlane } from './control/index.js';
 import { VERSION } from './version.js';
 
+/** The operations endpoints (health, readiness, Prometheus), with or without a query. */
+const OPS_PATH = /^\/(healthz|readyz|metrics)(\?|$)/;
+
 export interface App {
   readonly config: Config;
   readonly hub: Hub;
@@ -82,7 +85,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     if (applyCommonHeaders(req, res, serverName)) return;
     if (control.https.answerChallenge(req, res)) return;
     // The API's own space goes to the API even when a path ends like a media URL (a recording's .m3u8).
-    if ((req.url ?? '').startsWith('/terraform/')) return control.handle(req, res);
+    // So do the operations endpoints (/healthz, /readyz, /metrics), which the console would otherwise answer.
+    const url = req.url ?? '';
+    if (url.startsWith('/terraform/') || OPS_PATH.test(url)) return control.handle(req, res);
     if (!rtc.handle(req, res) && !media.handle(req, res) && !consoleFiles.handle(req, res)) control.handle(req, res);
   };
   const http = createServer(handler);
@@ -140,6 +145,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     async close() {
       if (closed) return;
       closed = true;
+      // Graceful: /readyz says 503, the listeners stop accepting, the publishers are ended (RTMP, SRT, WebRTC
+      // sessions closed; server-side sources stop with their jobs), and the recordings they fed are finalized,
+      // within about half of SHUTDOWN_TIMEOUT_MS (main.ts exits by force at the whole of it).
+      control.drain();
+      const t0 = Date.now();
       const httpClosed = new Promise<void>((r) => http.close(() => r()));
       const httpsClosed = new Promise<void>((r) => https.close(() => r()));
       acmeHttp?.close();
@@ -147,6 +157,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await rtmp.close();
       await rtc.close();
       srt?.close();
+      await control.finalize(Math.max(0, config.shutdownTimeoutMs / 2 - (Date.now() - t0)));
       hub.closeAll();
       hls.close();
       http.closeAllConnections();

@@ -76,6 +76,10 @@ export interface Config {
   certCheckIntervalMs: number;
   /** a WHIP publisher is asked for a keyframe (PLI) this often, so RTMP/FLV/HLS get GOPs; 0 = only on need (SRS pli_for_rtmp) */
   rtcPliIntervalMs: number;
+  /** /metrics without the API secret (METRICS_PUBLIC=on), for a Prometheus on a private network */
+  metricsPublic: boolean;
+  /** on SIGTERM: at most this long for publishers to end, recordings to finalize and uploads to checkpoint, ms */
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -221,6 +225,8 @@ export function loadConfig(env: Env = process.env): Config {
     transcodeLimit: int(env, 'SRS_TRANSCODE_LIMIT', 10, 0, 1000),
     vliveUploadMaxBytes: int(env, 'VLIVE_UPLOAD_MAX_MB', 4096, 1, 1024 * 1024) * 1024 * 1024,
     vliveFileDirs: dirList(env, 'VLIVE_FILE_DIRS'),
+    metricsPublic: bool(env, 'METRICS_PUBLIC', false),
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 500, 600000),
     platformDocker: env.PLATFORM_DOCKER === undefined || env.PLATFORM_DOCKER === '' ? null : bool(env, 'PLATFORM_DOCKER', false),
   };
 }

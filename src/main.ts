@@ -28,9 +28,9 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
-      logger.error('shutdown took over 10 s, exiting');
+      logger.error(`shutdown took over ${config.shutdownTimeoutMs} ms (SHUTDOWN_TIMEOUT_MS), exiting`);
       process.exit(1);
-    }, 10000);
+    }, config.shutdownTimeoutMs);
     force.unref();
     app.close().then(
       () => {

@@ -12,7 +12,7 @@ import type { HlsSettingsPort, HlsVariantsPort, MediaHooks } from '../servers/po
 import { createApi } from './api/app.js';
 import { DEFAULT_LIMIT_KBPS } from './api/routes/settings/routes.js';
 import type { RouteInfo } from './api/router.js';
-import type { ListenPorts } from './api/deps.js';
+import type { ListenPorts, Readiness } from './api/deps.js';
 import { TrafficStats } from './api/stats.js';
 import { SystemStats } from './api/system-stats.js';
 import { Auth } from './auth/auth.js';
@@ -57,6 +57,13 @@ export interface ControlPlane {
   setListenPorts(ports: ListenPorts): void;
   /** the HTTPS certificate: the app serves `current()` and swaps in each new one given to `onChange` */
   readonly https: Pick<HttpsCertificates, 'current' | 'onChange' | 'answerChallenge'>;
+  /** Shutdown begins: /readyz answers 503 from now on. */
+  drain(): void;
+  /**
+   * Graceful shutdown, after the publishers ended: the live recordings are finalized into index.mp4, waiting at
+   * most `budgetMs`; those not done by then are suspended by close (the next start finishes them).
+   */
+  finalize(budgetMs: number): Promise<void>;
   /** Stops the API's timers, closes Redis and stops the embedded redis-server. */
   close(): Promise<void>;
 }
@@ -182,6 +189,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       );
     });
 
+    const readiness: Readiness = { bound: false, draining: false };
     const throttle = new LoginThrottle(opts.throttle);
     const cameras = await Cameras.start({
       jobs,
@@ -196,7 +204,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       },
     });
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, playAuth, rooms, callbacks, stats, system, recorder, transcoder, forward, cameras, vlive, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, playAuth, rooms, callbacks, stats, system, recorder, transcoder, forward, cameras, vlive, hlsSettings, https, jobs, readiness, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();
@@ -215,6 +223,21 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       setListenPorts(p) {
         Object.assign(ports, p);
         void vlive.register();
+        readiness.bound = true;
+      },
+      drain() {
+        readiness.draining = true;
+      },
+      async finalize(budgetMs) {
+        let timer: NodeJS.Timeout | undefined;
+        const t0 = Date.now();
+        const done = recorder.finalizeAll('the server is shutting down').then((n) => {
+          if (n > 0) logger.info({ recordings: n, ms: Date.now() - t0 }, 'shutdown: recordings finalized');
+          return true;
+        });
+        const ok = await Promise.race([done, new Promise<false>((r) => (timer = setTimeout(() => r(false), budgetMs)))]);
+        clearTimeout(timer);
+        if (!ok) logger.warn({ budgetMs }, 'shutdown: recordings still finalizing after the budget; they are suspended and finished at the next start');
       },
       async close() {
         if (closed) return;

@@ -13,6 +13,7 @@ import { registerHttps } from './routes/https/routes.js';
 import { registerForward } from './routes/forward/routes.js';
 import { registerCamera } from './routes/camera/routes.js';
 import { registerLogin } from './routes/login/routes.js';
+import { registerOps } from './routes/ops/routes.js';
 import { registerNotBuilt } from './routes/not-built/routes.js';
 import { registerPlayAuth } from './routes/play-auth/routes.js';
 import { registerPublishSecret } from './routes/publish-secret/routes.js';
@@ -93,6 +94,7 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   registerVlive(routes, d);
   registerSrsApi(routes, d);
   registerHttps(routes, d);
+  registerOps(routes, d);
   registerNotBuilt(routes);
   let openapi: string | null = null;
   routes.add({

@@ -11,6 +11,7 @@ import type { PublishSecrets } from '../hooks/publish-secret.js';
 import type { LiveRooms } from '../rooms/rooms.js';
 import type { HlsSettingsSync } from '../hls-settings.js';
 import type { HttpsCertificates } from '../https/manager.js';
+import type { JobManager } from '../jobs/job-manager.js';
 import type { Forwarder } from '../jobs/forward/forwarder.js';
 import type { Cameras } from '../jobs/camera/cameras.js';
 import type { Recorder } from '../jobs/record/recorder.js';
@@ -26,6 +27,11 @@ export interface ListenPorts {
   rtmp: number;
   srt: number;
   rtc: number;
+}
+
+export interface Readiness {
+  bound: boolean;
+  draining: boolean;
 }
 
 export interface ApiDeps {
@@ -61,6 +67,10 @@ export interface ApiDeps {
   hlsSettings: HlsSettingsSync;
   /** the HTTPS certificate (self-signed, uploaded, Let's Encrypt) */
   https: HttpsCertificates;
+  /** the job manager (its tasks feed /metrics) */
+  jobs: JobManager;
+  /** for /readyz: whether the app has bound every listener, and whether it is shutting down */
+  readiness: Readiness;
   logger: Logger;
   /** the server's version, e.g. 0.1.0 */
   version: string;

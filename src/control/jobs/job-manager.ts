@@ -148,6 +148,11 @@ export class JobManager {
     return [...this.tasks.values()].filter((t) => t.kind.name === kind.name) as JobTask<C>[];
   }
 
+  /** Every task of every kind (for the metrics). */
+  all(): JobTask<unknown>[] {
+    return [...this.tasks.values()];
+  }
+
   /** Work that runs beside the tasks (a callback, an upload): shutdown waits for it; a failure is logged. */
   track(p: Promise<unknown>, what: string): void {
     const q = p.catch((e: unknown) => this.log.error({ err: errorMessage(e) }, `${what}: failed`));

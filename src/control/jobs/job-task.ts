@@ -52,6 +52,7 @@ export class JobTask<C> {
   private reason = '';
   private retryInMs = 0;
   private attempts = 0;
+  private _restarts = 0;
   private runningAt = 0;
   private updateAt = Date.now();
   private readonly lines: string[] = [];
@@ -77,6 +78,11 @@ export class JobTask<C> {
   ) {
     this.backoff = { ...DEFAULT_BACKOFF, ...kind.backoff };
     this.log = deps.logger.child({ job: kind.name, uuid, id });
+  }
+
+  /** attempts after a failure, since this task was created (for the metrics) */
+  get restarts(): number {
+    return this._restarts;
   }
 
   get state(): JobState {
@@ -165,6 +171,7 @@ export class JobTask<C> {
     let failures = 0;
     for (let attempt = 1; this.stopping === null; attempt++) {
       this.attempts = failures + 1;
+      if (failures > 0) this._restarts++;
       this.set('starting');
       const ac = new AbortController();
       this.abort = ac;

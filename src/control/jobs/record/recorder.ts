@@ -577,6 +577,16 @@ export class Recorder {
   }
 
   /**
+   * Graceful shutdown, before close: every live recording (recording, or waiting for a republish) ends now and
+   * becomes index.mp4. Resolves when all are done; one still converting when close comes is suspended.
+   */
+  async finalizeAll(reason: string): Promise<number> {
+    const live = [...this.live.values()];
+    await Promise.all(live.map((t) => t.end(reason)));
+    return live.length;
+  }
+
+  /**
    * Shutdown: stops following the hub and the uploads. The job manager's close suspends the live recordings
    * (written out and left for the next start to finish); call this first.
    */
