@@ -70,6 +70,7 @@ const PROTECTED: [string, string][] = [
   ['POST', '/terraform/v1/ffmpeg/vlive/secret'],
   ['POST', '/terraform/v1/ffmpeg/vlive/streams'],
   ['POST', '/terraform/v1/ffmpeg/vlive/remove'],
+  ['GET', '/metrics'],
   ['GET', '/api/v1/summaries'],
   ['GET', '/api/v1/vhosts'],
   ['GET', '/api/v1/streams'],
@@ -102,6 +103,9 @@ const PUBLIC = [
   '/terraform/v1/hooks/record/hls/:name',
   '/terraform/v1/hooks/record/hls/:uuid/fragments.mp4',
   '/api/v1/versions',
+  // liveness and readiness probes (Kubernetes, Docker HEALTHCHECK)
+  '/healthz',
+  '/readyz',
 ];
 
 describe('control plane: auth', () => {
@@ -198,6 +202,10 @@ describe('control plane: auth', () => {
       // 200, or the route's own answer to an empty body (a missing field, a stream or client that is not
       // there): never an auth error, and never a server error
       assert.ok([200, 400, 404].includes(r.status), `${method} ${path}: ${r.status} ${r.text}`);
+      if (path === '/metrics') {
+        assert.match(r.text, /^# HELP /m, 'metrics answer Prometheus text');
+        continue;
+      }
       assert.equal(typeof r.json?.code, 'number', `${method} ${path} answers JSON: ${r.text}`);
       if (r.status !== 200) assert.doesNotMatch(r.json.message, /Bearer|token|authenticat/i, `${method} ${path}: ${r.text}`);
     }
