@@ -66,7 +66,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     queueBytes: config.viewerQueueBytes,
     republishGraceMs: config.republishGraceMs,
   });
-  const hls = new HlsServer(hub, { fragment: config.hlsFragment, window: config.hlsWindow });
+  const hls = new HlsServer(hub, {
+    fragment: config.hlsFragment,
+    window: config.hlsWindow,
+    fmp4: config.hlsFmp4,
+    lowLatency: config.hlsLowLatency,
+    partMs: config.hlsPartMs,
+  });
   const control = await createControlPlane({ config, hub, logger, version: VERSION, hls });
   const hooks: MediaHooks = control.hooks;
   const media = new HttpMediaHandler({ hub, hls, hooks, logger });

@@ -26,6 +26,12 @@ export interface Config {
   hlsFragment: number | null;
   /** HLS segments in the playlist (sliding window); null: from the hlsll setting (60 s, 16 s with LL) */
   hlsWindow: number | null;
+  /** HLS in fragmented MP4: auto (for codecs other than H.264), on (every stream), off (MPEG-TS only) */
+  hlsFmp4: 'auto' | 'on' | 'off';
+  /** low-latency HLS parts: from the hlsll setting, always, or never */
+  hlsLowLatency: 'setting' | 'on' | 'off';
+  /** low-latency HLS part target, ms */
+  hlsPartMs: number;
   /** ms that viewers of a stream wait for its publisher to come back */
   republishGraceMs: number;
   /** largest RTMP message accepted, bytes */
@@ -124,6 +130,14 @@ function bool(env: Env, name: string, def: boolean): boolean {
   throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected on or off (true/false, 1/0)`);
 }
 
+function choice<T extends string>(env: Env, name: string, values: readonly T[], def: T): T {
+  const raw = (env[name] ?? '').toLowerCase();
+  if (raw === '') return def;
+  const v = values.find((x) => x === raw);
+  if (v === undefined) throw new ConfigError(`${name}=${JSON.stringify(env[name])} is invalid: expected one of ${values.join(', ')}`);
+  return v;
+}
+
 /** An optional override: null when the variable is unset or empty. */
 function optional<T>(env: Env, name: string, parse: () => T): T | null {
   const raw = env[name];
@@ -200,6 +214,9 @@ export function loadConfig(env: Env = process.env): Config {
     viewerQueueBytes: int(env, 'VIEWER_QUEUE_BYTES', 2 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024),
     hlsFragment: optional(env, 'HLS_FRAGMENT', () => num(env, 'HLS_FRAGMENT', 0, 0.5, 60)),
     hlsWindow: optional(env, 'HLS_WINDOW', () => int(env, 'HLS_WINDOW', 0, 2, 100)),
+    hlsFmp4: choice(env, 'HLS_FMP4', ['auto', 'on', 'off'] as const, 'auto'),
+    hlsLowLatency: choice(env, 'HLS_LL', ['setting', 'on', 'off'] as const, 'setting'),
+    hlsPartMs: int(env, 'HLS_PART_MS', 300, 100, 2000),
     republishGraceMs: int(env, 'REPUBLISH_GRACE_MS', 10000, 0, 3600000),
     rtmpMaxMessage: int(env, 'RTMP_MAX_MESSAGE', 8 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024),
     rtmpIdleTimeoutMs: int(env, 'RTMP_IDLE_TIMEOUT_MS', 20000, 500, 600000),

@@ -13,6 +13,8 @@ export interface MediaSegmentEntry {
   discontinuity?: boolean;
   /** the EXTINF title, if any */
   title?: string;
+  /** fMP4: the URI of the init segment (EXT-X-MAP, RFC 8216 4.3.2.5), written where it changes */
+  map?: string;
 }
 
 export interface MediaPlaylist {
@@ -37,7 +39,11 @@ const enum Tag {
   Inf = '#EXTINF:',
   Discontinuity = '#EXT-X-DISCONTINUITY',
   EndList = '#EXT-X-ENDLIST',
+  Map = '#EXT-X-MAP:',
 }
+
+/** EXT-X-MAP in a media playlist needs version 6 (RFC 8216 7); fMP4 playlists are written as version 7. */
+export const HLS_FMP4_VERSION = 7;
 
 function invalid(message: string): CodecError {
   return new CodecError('CODEC_INVALID', message);
@@ -74,9 +80,15 @@ export function buildMediaPlaylist(p: MediaPlaylist): string {
     lines.push(`${Tag.DiscontinuitySequence}${Math.floor(p.discontinuitySequence)}`);
   }
   if (p.playlistType) lines.push(`${Tag.PlaylistType}${p.playlistType}`);
+  let map: string | undefined;
   for (const s of p.segments) {
     if (/[\r\n]/.test(s.uri) || s.uri.length === 0) throw invalid(`segment URI ${JSON.stringify(s.uri)} is not a single line`);
     if (s.discontinuity) lines.push(Tag.Discontinuity);
+    if (s.map !== undefined && s.map !== map) {
+      if (/[\r\n"]/.test(s.map) || s.map.length === 0) throw invalid(`map URI ${JSON.stringify(s.map)} is not a single line without quotes`);
+      lines.push(`${Tag.Map}URI="${s.map}"`);
+      map = s.map;
+    }
     lines.push(`${Tag.Inf}${roundMs(s.duration).toFixed(3)},${s.title ?? ''}`);
     lines.push(s.uri);
   }
@@ -100,6 +112,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   const out: MediaPlaylist = { targetDuration: 0, mediaSequence: 0, discontinuitySequence: 0, segments: [], endList: false };
   let pending: { duration: number; title?: string; discontinuity?: boolean } | null = null;
   let discontinuity = false;
+  let map: string | undefined;
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (line === '') continue;
@@ -122,12 +135,18 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
         if (title) pending.title = title;
       } else if (line === Tag.Discontinuity) discontinuity = true;
       else if (line === Tag.EndList) out.endList = true;
+      else if (line.startsWith(Tag.Map)) {
+        const m = /URI="([^"]+)"/.exec(line);
+        if (!m) throw invalid(`malformed EXT-X-MAP line ${JSON.stringify(line)}`);
+        map = m[1]!;
+      }
       continue;
     }
     if (pending === null) throw invalid(`segment URI ${JSON.stringify(line)} has no EXTINF`);
     const seg: MediaSegmentEntry = { uri: line, duration: pending.duration };
     if (pending.title !== undefined) seg.title = pending.title;
     if (discontinuity) seg.discontinuity = true;
+    if (map !== undefined) seg.map = map;
     out.segments.push(seg);
     pending = null;
     discontinuity = false;

@@ -46,6 +46,11 @@ export interface Fmp4WriterOptions {
   startWaitMs?: number;
   /** Video track timescale. Default 90000. */
   videoTimescale?: number;
+  /**
+   * The caller cuts the fragments (HLS segments and parts): fragments are cut only before a frame pushed with
+   * `cutBefore` true, never by time or keyframe. Default false.
+   */
+  externalCuts?: boolean;
   /** Picture size for tkhd and the sample entry; default: read from the SPS. */
   width?: number;
   height?: number;
@@ -129,6 +134,9 @@ export class Fmp4Writer {
   private hasAudio: boolean | undefined;
   private readonly width: number | undefined;
   private readonly height: number | undefined;
+  private readonly externalCuts: boolean;
+  /** externalCuts: the frame being pushed starts a new fragment */
+  private cutRequested = false;
 
   private phase: Phase = 'collect';
   private pending: Frame[] = [];
@@ -169,6 +177,7 @@ export class Fmp4Writer {
     this.hasAudio = opts.hasAudio;
     this.width = opts.width;
     this.height = opts.height;
+    this.externalCuts = opts.externalCuts ?? false;
   }
 
   /** True once the init segment has been returned. */
@@ -188,8 +197,13 @@ export class Fmp4Writer {
     return end;
   }
 
-  /** Accepts one frame; returns the bytes to append (init segment and/or completed fragments). */
-  push(frame: Frame): Buffer[] {
+  /**
+   * Accepts one frame; returns the bytes to append (init segment and/or completed fragments). With
+   * `externalCuts`, `cutBefore` true closes the fragment in progress before this frame: the bytes returned
+   * are then that whole fragment (every sample before the frame, except a held sample of the other track).
+   */
+  push(frame: Frame, cutBefore = false): Buffer[] {
+    this.cutRequested = cutBefore;
     const out: Buffer[] = [];
     if (frame.type === 'script') {
       this.onScript(frame);
@@ -202,10 +216,12 @@ export class Fmp4Writer {
         this.collectMedia(frame);
         if (this.shouldStart()) this.start(out);
       }
+      this.cutRequested = false;
       return out;
     }
     if (frame.header) this.changeConfig(frame);
     else this.onMedia(frame, out);
+    this.cutRequested = false;
     return out;
   }
 
@@ -439,7 +455,8 @@ export class Fmp4Writer {
     // length on any track (so audio alone cannot grow a fragment without bound while video is missing).
     const age = rel - this.fragmentStart;
     const atKey = this.video ? track.kind === 'video' && frame.keyframe : true;
-    if ((age >= this.fragmentMs && atKey) || age >= this.maxFragmentMs) {
+    if (this.externalCuts ? this.cutRequested : (age >= this.fragmentMs && atKey) || age >= this.maxFragmentMs) {
+      this.cutRequested = false;
       this.cut(rel, out);
     }
 

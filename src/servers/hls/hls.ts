@@ -10,13 +10,28 @@ import { codecString } from '../../codecs/describe.js';
 import { buildMultivariantPlaylist, type VariantStream } from '../../codecs/m3u8.js';
 import type { HlsSettings, HlsSettingsPort, HlsVariantRef, HlsVariantsPort } from '../ports.js';
 import { HlsSession } from './hls-session.js';
-import { HlsSegmenter, parseSegmentName, type HlsSegment, type SegmenterOptions } from './segmenter.js';
+import {
+  HlsSegmenter,
+  parseInitName,
+  parsePartName,
+  parseSegmentName,
+  type Fmp4Mode,
+  type HlsPart,
+  type HlsSegment,
+  type SegmenterOptions,
+} from './segmenter.js';
 
 export interface HlsOptions {
   /** HLS_FRAGMENT: seconds, overriding the setting's 10 s (2 s with LL) */
   fragment: number | null;
   /** HLS_WINDOW: segments, overriding the setting's 60 s (16 s with LL) */
   window: number | null;
+  /** HLS_FMP4: fMP4 segments for codecs that need them (auto), for all, or never; default auto */
+  fmp4?: Fmp4Mode;
+  /** HLS_LL: low-latency parts with the hlsll setting (default), always, or never */
+  lowLatency?: 'setting' | 'on' | 'off';
+  /** HLS_PART_MS: the part target, ms; default 300 */
+  partMs?: number;
 }
 
 /** SRS Stack's hls_fragment and hls_window, seconds, without and with low latency. */
@@ -55,11 +70,18 @@ export class HlsServer implements HlsSettingsPort, HlsVariantsPort {
   }
 
   /** Fragment and window: the HLS_FRAGMENT/HLS_WINDOW overrides, else the low-latency setting's. */
-  private segmenterOptions(): Pick<SegmenterOptions, 'fragment' | 'window' | 'windowSeconds'> {
+  private segmenterOptions(): Pick<SegmenterOptions, 'fragment' | 'window' | 'windowSeconds' | 'part'> {
     const base = this.settings.lowLatency ? LOW_LATENCY : NORMAL;
     const fragment = this.opts.fragment ?? base.fragment;
-    if (this.opts.window !== null) return { fragment, window: this.opts.window };
-    return { fragment, window: Math.ceil(base.window / fragment), windowSeconds: base.window };
+    const part = this.partsOn ? (this.opts.partMs ?? 300) / 1000 : 0;
+    if (this.opts.window !== null) return { fragment, window: this.opts.window, part };
+    return { fragment, window: Math.ceil(base.window / fragment), windowSeconds: base.window, part };
+  }
+
+  /** Whether low-latency parts are on: HLS_LL, else the hlsll setting. */
+  get partsOn(): boolean {
+    const mode = this.opts.lowLatency ?? 'setting';
+    return mode === 'on' || (mode === 'setting' && this.settings.lowLatency);
   }
 
   /** The window in seconds: SRS ends an hls_ctx session that has asked for nothing for twice this. */
@@ -70,7 +92,11 @@ export class HlsServer implements HlsSettingsPort, HlsVariantsPort {
 
   private attach(s: Stream): void {
     if (this.byKey.has(s.key)) return;
-    const seg = new HlsSegmenter({ ...this.segmenterOptions(), name: s.url.stream.split('/').pop()! });
+    const seg = new HlsSegmenter({
+      ...this.segmenterOptions(),
+      name: s.url.stream.split('/').pop()!,
+      fmp4: this.opts.fmp4 ?? 'auto',
+    });
     const key = s.key;
     seg.onClose = () => {
       if (this.byKey.get(key) === seg) this.byKey.delete(key);
@@ -129,6 +155,25 @@ export class HlsServer implements HlsSettingsPort, HlsVariantsPort {
 
   get(streamKey: string): HlsSegmenter | undefined {
     return this.byKey.get(streamKey);
+  }
+
+  /** The segmenter and part a `.m4s` part request names (`<stream>-<seq>.<part>`), if the segmenter exists. */
+  findPartOwner(url: StreamUrl): { seg: HlsSegmenter; seq: number; part: number } | undefined {
+    const n = parsePartName(url.stream);
+    const seg = n ? this.byKey.get(streamKey({ ...url, stream: n.stream })) : undefined;
+    return seg && n ? { seg, seq: n.seq, part: n.part } : undefined;
+  }
+
+  /** A part, if it is written. */
+  findPart(url: StreamUrl): HlsPart | undefined {
+    const o = this.findPartOwner(url);
+    return o?.seg.part(o.seq, o.part);
+  }
+
+  /** The fMP4 init segment a `.mp4` request names (`<stream>-init<gen>`), if it is still held. */
+  findInit(url: StreamUrl): Buffer | undefined {
+    const n = parseInitName(url.stream);
+    return n ? this.byKey.get(streamKey({ ...url, stream: n.stream }))?.init(n.gen) : undefined;
   }
 
   /** The segment a `.ts` request names (its URL's stream is `<stream>-<seq>`), if it is still held. */

@@ -16,7 +16,7 @@ import type { OutputFormat } from '../../hub/channel.js';
 import { parseHttpStreamPath, streamKey, streamPath, type StreamUrl } from '../../hub/stream-url.js';
 import type { HlsServer } from '../hls/hls.js';
 import type { HlsSession } from '../hls/hls-session.js';
-import { parseSegmentName } from '../hls/segmenter.js';
+import { parseInitName, parsePartName, parseSegmentName } from '../hls/segmenter.js';
 import { playRefusalStatus, type MediaHooks, type PlayRefusal, type SessionInfo } from '../ports.js';
 import { ChunkFramer, HttpStreamSink } from './chunked-sink.js';
 import { flvFormat } from './flv-format.js';
@@ -30,6 +30,9 @@ export interface HttpMediaOptions {
 }
 
 const HLS_CTX_RE = /^[\w-]{1,64}$/;
+/** how long a blocking playlist reload or a preload-hinted part request waits at most, ms */
+const BLOCK_WAIT_MS = 6000;
+const PART_WAIT_MS = 6000;
 
 function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ code: status, message });
@@ -102,18 +105,29 @@ export class HttpMediaHandler {
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const method = req.method ?? 'GET';
     const u = new URL(req.url ?? '/', 'http://localhost');
-    if (!/\.(flv|ts|m3u8)$/i.test(u.pathname)) return false;
+    if (!/\.(flv|ts|m3u8|m4s|mp4)$/i.test(u.pathname)) return false;
     if (method !== 'GET' && method !== 'HEAD') return false;
     const parsed = parseHttpStreamPath(u.pathname, u.search, req.headers.host ?? '');
+    if (/\.mp4$/i.test(u.pathname)) {
+      // Only fMP4 HLS init segments here; any other .mp4 is left to the next handler.
+      const init = parsed ? this.opts.hls.findInit(parsed.url) : undefined;
+      if (!init) return false;
+      const n = parseInitName(parsed!.url.stream)!;
+      return this.serve(res, this.segment(req, u, { ...parsed!.url, stream: n.stream }, res, init, 'video/mp4', method === 'HEAD'));
+    }
     if (!parsed) {
       notFound(res, `no stream at ${u.pathname}: use /app/stream.flv, .ts or .m3u8 with letters, digits, - _ . ~`);
       return true;
     }
     const { url, ext } = parsed;
     if (ext === 'm3u8') return this.serve(res, this.playlist(req, u, url, res, method === 'HEAD'));
+    if (ext === 'm4s') return this.serve(res, this.m4s(req, u, url, res, method === 'HEAD'));
     if (ext === 'ts') {
       const seg = this.opts.hls.findSegment(url);
-      if (seg) return this.serve(res, this.segment(req, u, url, res, seg.data, method === 'HEAD'));
+      if (seg?.format === 'ts') {
+        const stream: StreamUrl = { ...url, stream: parseSegmentName(url.stream)?.stream ?? url.stream };
+        return this.serve(res, this.segment(req, u, stream, res, seg.data, 'video/mp2t', method === 'HEAD'));
+      }
       return this.serve(res, this.live(req, res, url, tsFormat, 'ts-play', 'video/mp2t'));
     }
     if (ext === 'flv') return this.serve(res, this.live(req, res, url, flvFormat, 'flv-play', 'video/x-flv'));
@@ -126,15 +140,18 @@ export class HttpMediaHandler {
     return this.opts.hooks.onPlay(info, { tokenOnly: true });
   }
 
-  private async segment(req: IncomingMessage, u: URL, url: StreamUrl, res: ServerResponse, data: Buffer, head: boolean): Promise<void> {
+  /**
+   * Answers with an HLS file held in memory (segment, part or init segment of `stream`), counting it to the
+   * request's hls_ctx session, or checking the play token without one.
+   */
+  private async segment(req: IncomingMessage, u: URL, stream: StreamUrl, res: ServerResponse, data: Buffer, type: string, head: boolean): Promise<void> {
     const ctx = u.searchParams.get('hls_ctx');
     let session = ctx ? this.opts.hls.findSession(ctx) : undefined;
     if (session?.kicked) {
       notFound(res, `HLS session ${ctx} was ended by the API; reload the player to start a new one`);
       return;
     }
-    // A session admits the segments of its own stream only (the segment's URL names <stream>-<seq>).
-    const stream: StreamUrl = { ...url, stream: parseSegmentName(url.stream)?.stream ?? url.stream };
+    // A session admits the files of its own stream only (the file's URL names <stream>-<seq>...).
     if (session && !this.opts.hls.covers(session.url, stream)) session = undefined;
     if (!session) {
       const refusal = await this.checkRequest(req, stream);
@@ -143,17 +160,53 @@ export class HttpMediaHandler {
       session.lastSeen = Date.now();
       if (!head) session.sendBytes += data.length;
     }
-    res.writeHead(200, {
-      'Content-Type': 'video/mp2t',
-      'Content-Length': data.length,
-      'Cache-Control': 'public, max-age=600',
-    });
+    res.writeHead(200, { 'Content-Type': type, 'Content-Length': data.length, 'Cache-Control': 'public, max-age=600' });
     res.end(head ? undefined : data);
+  }
+
+  /**
+   * An fMP4 media segment (`<stream>-<seq>.m4s`) or low-latency part (`<stream>-<seq>.<part>.m4s`). A request
+   * for the part EXT-X-PRELOAD-HINT announces (or the one after) waits until it is written (8216bis 6.2.6).
+   */
+  private async m4s(req: IncomingMessage, u: URL, url: StreamUrl, res: ServerResponse, head: boolean): Promise<void> {
+    const { hls } = this.opts;
+    const seg = hls.findSegment(url);
+    if (seg?.format === 'fmp4') {
+      const stream: StreamUrl = { ...url, stream: parseSegmentName(url.stream)?.stream ?? url.stream };
+      return this.segment(req, u, stream, res, seg.data, 'video/iso.segment', head);
+    }
+    const owner = hls.findPartOwner(url);
+    if (owner) {
+      let part = owner.seg.part(owner.seq, owner.part);
+      const next = owner.seg.nextPart;
+      if (!part && owner.seq === next.seq && owner.part <= next.part + 1) {
+        await owner.seg.waitFor(owner.seq, owner.part, PART_WAIT_MS);
+        part = owner.seg.part(owner.seq, owner.part);
+      }
+      const stream: StreamUrl = { ...url, stream: parsePartName(url.stream)!.stream };
+      if (part) return this.segment(req, u, stream, res, part.data, 'video/iso.segment', head);
+    }
+    notFound(res, `HLS file ${u.pathname} is not held (too old, or not written yet): reload the playlist`);
   }
 
   private async playlist(req: IncomingMessage, u: URL, url: StreamUrl, res: ServerResponse, head: boolean): Promise<void> {
     const { hls, hooks } = this.opts;
     if (hls.hasVariants(url)) return this.multivariant(req, u, url, res, head);
+    const segmenter = hls.get(streamKey(url));
+    const msnText = u.searchParams.get('_HLS_msn');
+    if (segmenter && msnText !== null && hls.partsOn) {
+      // Blocking playlist reload (8216bis 6.2.5.2): answer once segment msn (or its part _HLS_part) is there.
+      const partText = u.searchParams.get('_HLS_part');
+      const msn = Number(msnText);
+      const part = partText === null ? -1 : Number(partText);
+      const next = segmenter.nextPart;
+      if (!Number.isInteger(msn) || msn < 0 || !Number.isInteger(part) || part < -1 || msn > next.seq + 2) {
+        sendError(res, 400, `invalid _HLS_msn/_HLS_part (${msnText}/${partText}): the next segment is ${next.seq}; at most two beyond it can be waited for`);
+        return;
+      }
+      await segmenter.waitFor(msn, part, BLOCK_WAIT_MS);
+      if (res.destroyed) return;
+    }
     const seg = hls.get(streamKey(url));
     const notYet = () =>
       notFound(res, `stream ${streamPath(url)} is not published or has no HLS segment yet; publish it (e.g. rtmp://host/${url.app}/${url.stream}) and retry in a few seconds`);

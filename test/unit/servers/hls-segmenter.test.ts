@@ -55,3 +55,98 @@ test('a republish marks the next segment with a discontinuity', () => {
   assert.equal(pl.segments.length, 4);
   assert.deepEqual(pl.segments.map((s) => Boolean(s.discontinuity)), [false, false, true, false]);
 });
+
+function feed(seg: HlsSegmenter, loops: number, from = 0): void {
+  const frames = fixtureFrames();
+  const t0 = frames.find((f) => !f.header)!.dts;
+  for (let loop = from; loop < from + loops; loop++) {
+    for (const f of frames) {
+      if (f.header && loop > 0) continue;
+      seg.onFrame({ ...f, dts: f.dts - t0 + loop * 2000, pts: f.pts - t0 + loop * 2000 });
+    }
+  }
+}
+
+test('H.264 stays MPEG-TS by default; HLS_FMP4=on writes an init segment and .m4s segments', () => {
+  const ts = new HlsSegmenter({ fragment: 0.5, window: 3, name: 's' });
+  feed(ts, 2);
+  assert.equal(ts.segmentFormat, 'ts');
+  assert.doesNotMatch(ts.playlist()!, /EXT-X-MAP|m4s/);
+
+  const seg = new HlsSegmenter({ fragment: 0.5, window: 3, name: 's', fmp4: 'on' });
+  feed(seg, 3);
+  const text = seg.playlist()!;
+  assert.match(text, /^#EXTM3U\n#EXT-X-VERSION:7\n/);
+  assert.equal(text.match(/#EXT-X-MAP:URI="s-init0\.mp4"/g)?.length, 1);
+  const pl = parseMediaPlaylist(text);
+  assert.equal(pl.segments.length, 3);
+  for (const s of pl.segments) {
+    assert.equal(s.uri, `s-${s.uri.match(/-(\d+)\./)![1]}.m4s`);
+    assert.equal(s.map, 's-init0.mp4');
+    assert.ok(Math.abs(s.duration - 1) < 0.05, `duration ${s.duration}`);
+  }
+  const init = seg.init(0)!;
+  assert.equal(init.toString('latin1', 4, 8), 'ftyp');
+  const data = seg.segment(pl.mediaSequence)!.data;
+  assert.equal(data.toString('latin1', 4, 8), 'moof');
+  // the query (hls_ctx) reaches every URI, the map's too
+  assert.match(seg.playlist('hls_ctx=a')!, /URI="s-init0\.mp4\?hls_ctx=a"[\s\S]*\.m4s\?hls_ctx=a\n/);
+});
+
+test('a republish in fMP4 gets a discontinuity and a new init segment', () => {
+  const seg = new HlsSegmenter({ fragment: 0.5, window: 10, name: 'x', fmp4: 'on' });
+  feed(seg, 1);
+  seg.onUnpublish();
+  seg.onPublish(true);
+  feed(seg, 1);
+  seg.onUnpublish();
+  const text = seg.playlist()!;
+  assert.match(text, /#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="x-init1\.mp4"\n/);
+  assert.ok(seg.init(0) && seg.init(1));
+});
+
+test('low latency: parts add up to their segment, respect PART-TARGET, and a blocking wait answers when the part appears', async () => {
+  const seg = new HlsSegmenter({ fragment: 1, window: 5, name: 'l', part: 0.2 });
+  feed(seg, 3);
+  const text = seg.playlist()!;
+  assert.match(text, /#EXT-X-VERSION:9\n/);
+  const target = Number(/#EXT-X-PART-INF:PART-TARGET=([\d.]+)/.exec(text)![1]);
+  assert.equal(target, 0.2);
+  assert.match(text, /#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=0\.600\n/);
+  const hint = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="l-(\d+)\.(\d+)\.m4s"\n$/.exec(text);
+  assert.ok(hint, text);
+  // Each listed segment with parts: the parts' durations add up to it and their bytes make it.
+  const lines = text.split('\n');
+  let parts: { d: number; uri: string }[] = [];
+  let checked = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const p = /^#EXT-X-PART:DURATION=([\d.]+),URI="([^"]+)"/.exec(lines[i]!);
+    if (p) {
+      parts.push({ d: Number(p[1]), uri: p[2]! });
+      assert.ok(Number(p[1]) <= target + 1e-9, `part ${p[2]} of ${p[1]} s over PART-TARGET`);
+      continue;
+    }
+    const inf = /^#EXTINF:([\d.]+),/.exec(lines[i]!);
+    if (inf && parts.length > 0) {
+      const sum = parts.reduce((a, b) => a + b.d, 0);
+      assert.ok(Math.abs(sum - Number(inf[1])) < 0.002, `parts ${sum} vs segment ${inf[1]}`);
+      const seq = Number(/-(\d+)\.m4s/.exec(lines[i + 1]!)![1]);
+      const whole = Buffer.concat(parts.map((_, k) => seg.part(seq, k)!.data));
+      assert.ok(whole.equals(seg.segment(seq)!.data));
+      assert.match(lines[i - parts.length]!, /INDEPENDENT=YES/);
+      checked++;
+      parts = [];
+    }
+  }
+  assert.ok(checked >= 2, `checked ${checked} segments`);
+  // A blocking wait for the hinted part resolves when it is written, not before.
+  const [seq, part] = [Number(hint[1]), Number(hint[2])];
+  let done = false;
+  const wait = seg.waitFor(seq, part, 5000).then((ok) => ((done = true), ok));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(done, false);
+  feed(seg, 1, 3);
+  assert.equal(await wait, true);
+  assert.ok(seg.part(seq, part));
+  assert.equal(await seg.waitFor(seq + 50, 0, 10), false);
+});
