@@ -15,6 +15,8 @@ export interface MediaSegmentEntry {
   title?: string;
   /** fMP4: the URI of the init segment (EXT-X-MAP, RFC 8216 4.3.2.5), written where it changes */
   map?: string;
+  /** EXT-X-PROGRAM-DATE-TIME (4.3.2.6): the wall-clock time of its first sample, ms since epoch */
+  programDateTime?: number;
 }
 
 export interface MediaPlaylist {
@@ -40,6 +42,7 @@ const enum Tag {
   Discontinuity = '#EXT-X-DISCONTINUITY',
   EndList = '#EXT-X-ENDLIST',
   Map = '#EXT-X-MAP:',
+  ProgramDateTime = '#EXT-X-PROGRAM-DATE-TIME:',
 }
 
 /** EXT-X-MAP in a media playlist needs version 6 (RFC 8216 7); fMP4 playlists are written as version 7. */
@@ -89,6 +92,7 @@ export function buildMediaPlaylist(p: MediaPlaylist): string {
       lines.push(`${Tag.Map}URI="${s.map}"`);
       map = s.map;
     }
+    if (s.programDateTime !== undefined) lines.push(`${Tag.ProgramDateTime}${new Date(s.programDateTime).toISOString()}`);
     lines.push(`${Tag.Inf}${roundMs(s.duration).toFixed(3)},${s.title ?? ''}`);
     lines.push(s.uri);
   }

@@ -80,6 +80,8 @@ export interface HlsSegment {
   format: HlsFormat;
   /** fMP4: the generation of its init segment */
   init?: number;
+  /** when its first frame arrived, ms since epoch (EXT-X-PROGRAM-DATE-TIME with low latency) */
+  startedAt?: number;
   /** low latency: its parts, which add up to `data` */
   parts?: HlsPart[];
 }
@@ -130,6 +132,7 @@ export class HlsSegmenter implements FrameSink {
   /** low latency: the parts of the segment in progress, and where the part in progress started */
   private parts: HlsPart[] = [];
   private partStart = -1;
+  private segmentWall = 0;
   private partIndependent = false;
   private partChunks: Buffer[] = [];
   private frameStep = 0;
@@ -273,6 +276,7 @@ export class HlsSegmenter implements FrameSink {
     else if (cutPart) this.closePart(f.dts, f);
     if (this.startDts < 0) {
       this.startDts = f.dts;
+      this.segmentWall = Date.now();
       this.partStart = f.dts;
       this.partIndependent = boundary;
     }
@@ -319,7 +323,7 @@ export class HlsSegmenter implements FrameSink {
       discontinuity: this.discontinuityNext && this.nextSeq > 0,
       completedAt: now,
       format: fmp4 ? 'fmp4' : 'ts',
-      ...(fmp4 ? { init: this.initGen } : {}),
+      ...(fmp4 ? { init: this.initGen, startedAt: this.segmentWall } : {}),
       ...(this.parts.length > 0 ? { parts: this.parts } : {}),
     };
     this.nextSeq++;
@@ -363,6 +367,8 @@ export class HlsSegmenter implements FrameSink {
     }
     const name = this.opts.name;
     const fmp4 = listed.some((s) => s.format === 'fmp4');
+    const part = this.partTarget;
+    const ll = part > 0 && this.format === 'fmp4';
     let text = buildMediaPlaylist({
       ...(fmp4 ? { version: HLS_FMP4_VERSION } : {}),
       targetDuration: Math.ceil(Math.max(...listed.map((s) => s.duration))),
@@ -373,10 +379,10 @@ export class HlsSegmenter implements FrameSink {
         duration: s.duration,
         discontinuity: s.discontinuity,
         ...(s.init !== undefined ? { map: initName(name, s.init) } : {}),
+        ...(ll && s.startedAt !== undefined ? { programDateTime: s.startedAt } : {}),
       })),
     });
-    const part = this.partTarget;
-    if (part > 0 && this.format === 'fmp4') text = this.lowLatency(text, listed, part);
+    if (ll) text = this.lowLatency(text, listed, part);
     this.playlistCache = text;
     return text;
   }
