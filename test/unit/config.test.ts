@@ -18,6 +18,11 @@ test('defaults are the documented ports', () => {
   const o = loadConfig({ HLS_FRAGMENT: '2', HLS_WINDOW: '5' });
   assert.equal(o.hlsFragment, 2);
   assert.equal(o.hlsWindow, 5);
+  // MPEG-TS for H.264 and fMP4 for the rest; LL-HLS parts of 300 ms with the hlsll setting
+  assert.equal(c.hlsFmp4, 'auto');
+  assert.equal(c.hlsLowLatency, 'setting');
+  assert.equal(c.hlsPartMs, 300);
+  assert.equal(loadConfig({ HLS_FMP4: 'ON', HLS_LL: 'off' }).hlsFmp4, 'on');
   assert.equal(c.rtmpIdleTimeoutMs, 20000);
   assert.equal(loadConfig({ RTMP_IDLE_TIMEOUT_MS: '3000' }).rtmpIdleTimeoutMs, 3000);
 });
@@ -29,6 +34,9 @@ test('bad values name the variable and what was expected', () => {
   assert.throws(() => loadConfig({ REDIS_URL: 'http://x' }), /REDIS_URL/);
   assert.throws(() => loadConfig({ HLS_FRAGMENT: 'x' }), /HLS_FRAGMENT/);
   assert.throws(() => loadConfig({ RTMP_IDLE_TIMEOUT_MS: '0' }), /RTMP_IDLE_TIMEOUT_MS="0" is invalid/);
+  assert.throws(() => loadConfig({ HLS_FMP4: 'yes' }), /HLS_FMP4="yes" is invalid: expected one of auto, on, off/);
+  assert.throws(() => loadConfig({ HLS_LL: '1' }), /HLS_LL="1" is invalid: expected one of setting, on, off/);
+  assert.throws(() => loadConfig({ HLS_PART_MS: '50' }), /HLS_PART_MS="50" is invalid/);
   assert.throws(() => loadConfig({ HLS_WINDOW: '1' }), /HLS_WINDOW="1" is invalid: expected an integer from 2 to 100/);
 });
 

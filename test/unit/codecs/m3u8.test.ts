@@ -84,3 +84,25 @@ test('invalid input throws CodecError', () => {
   assert.throws(() => buildMediaPlaylist({ targetDuration: 2, mediaSequence: 0, segments: [{ uri: 'a\nb', duration: 1 }] }), CodecError);
   assert.throws(() => buildMediaPlaylist({ targetDuration: 2, mediaSequence: -1, segments: [] }), CodecError);
 });
+
+test('fMP4: EXT-X-MAP is written where the init segment changes and read back; PROGRAM-DATE-TIME in ISO form', () => {
+  const text = buildMediaPlaylist({
+    version: 7,
+    targetDuration: 2,
+    mediaSequence: 4,
+    segments: [
+      { uri: 'a-4.m4s', duration: 2, map: 'a-init0.mp4', programDateTime: Date.UTC(2026, 0, 2, 3, 4, 5, 678) },
+      { uri: 'a-5.m4s', duration: 2, map: 'a-init0.mp4' },
+      { uri: 'a-6.m4s', duration: 2, map: 'a-init1.mp4', discontinuity: true },
+    ],
+  });
+  assert.equal(
+    text,
+    '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:4\n' +
+      '#EXT-X-MAP:URI="a-init0.mp4"\n#EXT-X-PROGRAM-DATE-TIME:2026-01-02T03:04:05.678Z\n#EXTINF:2.000,\na-4.m4s\n' +
+      '#EXTINF:2.000,\na-5.m4s\n#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="a-init1.mp4"\n#EXTINF:2.000,\na-6.m4s\n',
+  );
+  assert.deepEqual(parseMediaPlaylist(text).segments.map((s) => s.map), ['a-init0.mp4', 'a-init0.mp4', 'a-init1.mp4']);
+  assert.throws(() => buildMediaPlaylist({ targetDuration: 1, mediaSequence: 0, segments: [{ uri: 'x.m4s', duration: 1, map: 'a"b.mp4' }] }), CodecError);
+  assert.throws(() => parseMediaPlaylist('#EXTM3U\n#EXT-X-MAP:BYTERANGE=1\n'), CodecError);
+});

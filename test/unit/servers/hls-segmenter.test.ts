@@ -150,3 +150,23 @@ test('low latency: parts add up to their segment, respect PART-TARGET, and a blo
   assert.ok(seg.part(seq, part));
   assert.equal(await seg.waitFor(seq + 50, 0, 10), false);
 });
+
+test('HEVC is fMP4 by itself (auto) with an hvc1 init segment, and TS when HLS_FMP4=off', () => {
+  const frames: Frame[] = [];
+  const d = new TsDemuxer({ onFrame: (f) => frames.push(f) });
+  d.push(readFileSync(fileURLToPath(new URL('../../../../test/fixtures/small-hevc.ts', import.meta.url))));
+  d.flush();
+  frames.sort((a, b) => (a.header === b.header ? a.dts - b.dts : a.header ? -1 : 1));
+  const t0 = frames.find((f) => !f.header)!.dts;
+  const auto = new HlsSegmenter({ fragment: 0.5, window: 5, name: 'h' });
+  const off = new HlsSegmenter({ fragment: 0.5, window: 5, name: 'h', fmp4: 'off' });
+  for (const seg of [auto, off]) {
+    for (const f of frames) seg.onFrame({ ...f, dts: f.dts - t0, pts: f.pts - t0 });
+    seg.onUnpublish();
+  }
+  assert.equal(auto.segmentFormat, 'fmp4');
+  assert.match(auto.playlist()!, /#EXT-X-MAP:URI="h-init0\.mp4"/);
+  assert.ok(auto.init(0)!.includes(Buffer.from('hvcC')));
+  assert.equal(off.segmentFormat, 'ts');
+  assert.match(off.playlist()!, /h-0\.ts\n/);
+});
