@@ -2,7 +2,10 @@
 // target duration, the playlist slides, and a republish is marked with EXT-X-DISCONTINUITY.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../../support.js';
 import { fileURLToPath } from 'node:url';
 import type { Frame } from '../../../src/core/frame.js';
 import { TsDemuxer } from '../../../src/codecs/mpegts/demux.js';
@@ -167,6 +170,15 @@ test('HEVC is fMP4 by itself (auto) with an hvc1 init segment, and TS when HLS_F
   assert.equal(auto.segmentFormat, 'fmp4');
   assert.match(auto.playlist()!, /#EXT-X-MAP:URI="h-init0\.mp4"/);
   assert.ok(auto.init(0)!.includes(Buffer.from('hvcC')));
+  // ffprobe reads init + segments as HEVC with every frame of the fixture
+  const pl = parseMediaPlaylist(auto.playlist()!);
+  const file = join(tempDir('hls-hevc-'), 'all.mp4');
+  writeFileSync(file, Buffer.concat([auto.init(0)!, ...pl.segments.map((x) => auto.segment(Number(/-(\d+)\.m4s$/.exec(x.uri)![1]))!.data)]));
+  const r = spawnSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,nb_read_frames', '-of', 'json', file]);
+  assert.equal(r.status, 0, r.stderr.toString());
+  const st = (JSON.parse(r.stdout.toString()) as { streams: { codec_name: string; nb_read_frames: string }[] }).streams[0]!;
+  assert.equal(st.codec_name, 'hevc');
+  assert.equal(Number(st.nb_read_frames), frames.filter((f) => f.type === 'video' && !f.header).length);
   assert.equal(off.segmentFormat, 'ts');
   assert.match(off.playlist()!, /h-0\.ts\n/);
 });
