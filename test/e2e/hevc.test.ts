@@ -1,7 +1,7 @@
 // HEVC end to end over Enhanced RTMP. Debian's FFmpeg 5.1 cannot publish Enhanced RTMP, so our RTMP client is
 // the publisher: FFmpeg (libx265 + AAC) makes an MPEG-TS file, our TS demuxer turns it into frames, and the
 // client sends them as Enhanced RTMP (FourCC hvc1). FFprobe reads the stream back from us as HTTP-TS (stream
-// type 0x24), as HLS segments and as the MP4 recording (hvc1, VPS/SPS/PPS in hvcC) with the right codec,
+// type 0x24), as HLS segments (fMP4) and as the MP4 recording (hvc1, VPS/SPS/PPS in hvcC) with the right codec,
 // size and frame count; our RTMP client plays it back over Enhanced RTMP. Then FFmpeg publishes HEVC over
 // SRT and the Enhanced HTTP-FLV output is read by our FLV demuxer and by mpegts.js in headless Chromium.
 import assert from 'node:assert/strict';
@@ -123,8 +123,11 @@ test('HEVC + AAC over Enhanced RTMP from our client: HTTP-TS, HLS, MP4 recording
   }
   const segUrls = m3u8.split('\n').filter((l) => l && !l.startsWith('#'));
   assert.ok(segUrls.length >= 2, `HLS playlist has segments:\n${m3u8}`);
-  const segs = await Promise.all(segUrls.map(async (u) => Buffer.from(await (await fetch(new URL(u, base))).arrayBuffer())));
-  const hlsFile = join(dir, 'hls.ts');
+  // HEVC is HLS in fMP4 (hls.js and Safari read HEVC only there): the EXT-X-MAP init segment, then the .m4s.
+  const map = /#EXT-X-MAP:URI="([^"]+)"/.exec(m3u8);
+  assert.ok(map && segUrls.every((u) => /\.m4s(\?|$)/.test(u)), `HEVC HLS is fMP4:\n${m3u8}`);
+  const segs = await Promise.all([map[1]!, ...segUrls].map(async (u) => Buffer.from(await (await fetch(new URL(u, base))).arrayBuffer())));
+  const hlsFile = join(dir, 'hls.mp4');
   writeFileSync(hlsFile, Buffer.concat(segs));
   pub.close();
   done();
@@ -138,7 +141,7 @@ test('HEVC + AAC over Enhanced RTMP from our client: HTTP-TS, HLS, MP4 recording
   assert.deepEqual([httpTs.codec, httpTs.tag, httpTs.width, httpTs.height, httpTs.frames], ['hevc', '[36][0][0][0]', 320, 240, FRAMES]);
 
   const hls = await countFrames(hlsFile);
-  assert.deepEqual([hls.codec, hls.tag, hls.width, hls.height], ['hevc', '[36][0][0][0]', 320, 240]);
+  assert.deepEqual([hls.codec, hls.tag, hls.width, hls.height], ['hevc', 'hvc1', 320, 240]);
   assert.ok(hls.frames >= 100 && hls.frames <= FRAMES, `HLS segments hold ${hls.frames} frames`);
 
   // Enhanced RTMP play: every frame back, as H.265, with its composition time.
