@@ -5,7 +5,7 @@
 // Enhanced RTMP to our RTMP client, every frame with the same bytes and keyframe flags, and as the MP4
 // recording (av01 + av1C) that ffprobe decodes frame by frame.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -167,6 +167,23 @@ test('AV1 over Enhanced RTMP from our client: Enhanced HTTP-FLV (our demuxer, mp
     pages.server.close();
   }
   await sleep(500);
+  // HLS of AV1 is fMP4 (EXT-X-MAP init with av1C, then .m4s): ffprobe reads the init and the segments as AV1.
+  let base = new URL(`${server.http}/live/${name}.m3u8`);
+  let m3u8 = await (await fetch(base)).text();
+  if (m3u8.includes('#EXT-X-STREAM-INF')) {
+    base = new URL(m3u8.split('\n').find((l) => l && !l.startsWith('#'))!, base);
+    m3u8 = await (await fetch(base)).text();
+  }
+  const map = /#EXT-X-MAP:URI="([^"]+)"/.exec(m3u8);
+  const segUrls = m3u8.split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.ok(map && segUrls.length >= 1 && segUrls.every((u) => /\.m4s(\?|$)/.test(u)), `AV1 HLS is fMP4:\n${m3u8}`);
+  const hlsFile = join(tempDir('srs-node-av1-hls-'), 'hls.mp4');
+  writeFileSync(hlsFile, Buffer.concat(await Promise.all([map[1]!, ...segUrls].map(async (u) => Buffer.from(await (await fetch(new URL(u, base))).arrayBuffer())))));
+  const hp = await probe(hlsFile, ['-count_frames', '-select_streams', 'v']);
+  const hv = hp.streams[0] as unknown as { codec_name: string; codec_tag_string: string; width: number; height: number; nb_read_frames: string };
+  assert.deepEqual([hv.codec_name, hv.codec_tag_string, hv.width, hv.height], ['av1', 'av01', 320, 240]);
+  assert.ok(Number(hv.nb_read_frames) >= 25, `HLS segments hold ${hv.nb_read_frames} frames`);
+  t.diagnostic(`HLS (fMP4) ${segUrls.length} segments, ${hv.nb_read_frames} frames`);
   ac.abort();
   await reading;
   pub.close();
