@@ -18,3 +18,8 @@ export interface FrameSource {
   /** Stops reading (idempotent); `ended` does not fire for a stop. */
   stop(reason?: string): Promise<void>;
 }
+
+/** A URL as logs and the API show it: the user:password@ of any scheme's URL is taken out. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1');
+}

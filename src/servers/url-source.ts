@@ -1,16 +1,14 @@
-// A FrameSource for a stream URL: rtmp:// and rtmps:// are played in-process (RtmpPull); HTTP-FLV, HLS,
-// HTTP-TS, SRT and RTSP go through FFmpeg `-c copy` for now (FfmpegCopySource). Used by virtual live and by
-// the IP camera for its non-RTSP URLs; it knows nothing of either.
+// A FrameSource for a stream URL: rtmp:// and rtmps:// are played in-process (RtmpPull), rtsp:// by our RTSP
+// client (RtspSource); HTTP-FLV, HLS, HTTP-TS, SRT and rtsps:// go through FFmpeg `-c copy`
+// (FfmpegCopySource). Used by virtual live and by the IP camera; it knows nothing of either.
 import { TypedEvent } from '../core/event.js';
 import type { Frame } from '../core/frame.js';
 import { FfmpegCopySource } from './ffmpeg/ffmpeg-copy-source.js';
-import type { FrameSource } from './frame-source.js';
+import { redactUrl, type FrameSource } from './frame-source.js';
+import { RtspSource } from './rtsp/client.js';
 import { RtmpPull } from './rtmp/pull.js';
 
-/** The URL as logs and the API show it: user:password@ becomes ***@. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
-}
+export { redactUrl };
 
 /** An RTMP(S) URL played in-process. */
 export class RtmpUrlSource implements FrameSource {
@@ -51,5 +49,6 @@ export function ffmpegInputArgs(url: string): string[] {
 /** The source for a stream URL (rtmp, rtmps, http(s) .flv/.m3u8/.ts, srt, rtsp). */
 export function urlSource(url: string): FrameSource {
   if (/^rtmps?:\/\//i.test(url)) return new RtmpUrlSource(url);
+  if (/^rtsp:\/\//i.test(url)) return new RtspSource(url);
   return new FfmpegCopySource({ label: redactUrl(url), inputArgs: ffmpegInputArgs(url) });
 }

@@ -151,7 +151,7 @@ describe('IP camera (RTSP pull)', { skip }, () => {
     const src = (target: string) => s.api('/terraform/v1/ffmpeg/camera/source', { platform: 'camera-9-x', files: [{ name: 'x', uuid: 'u', target, type: 'stream' }] });
     assert.match((await src(cam.url().replace('/cam', '/nope'))).message ?? '', /no stream at \/nope \(404/);
     assert.match((await src('rtsp://127.0.0.1:1/cam')).message ?? '', /connection refused/);
-    assert.match((await src('srt://127.0.0.1:10080?streamid=x')).message ?? '', /not supported yet/);
+    assert.match((await src('gopher://127.0.0.1/x')).message ?? '', /gopher:\/\/ camera URLs are not supported/);
     assert.match((await s.api('/terraform/v1/ffmpeg/camera/stream-url', { url: 'ftp://x/y' })).message ?? '', /invalid url scheme ftp/);
     assert.match((await s.api('/terraform/v1/ffmpeg/camera/secret', { action: 'update', platform: 'nope', server: 'rtmp://x/y' })).message ?? '', /invalid platform nope/);
   });
@@ -169,6 +169,24 @@ describe('IP camera (RTSP pull)', { skip }, () => {
       const a = info.streams.find((x) => x.codec_type === 'audio')!;
       assert.equal(a.sample_rate, '44100', 'the source has 44100 Hz mono sine; the silence is stereo');
       assert.equal(a.channels, 2);
+    } finally {
+      pub.kill();
+    }
+  });
+
+  test('an srt:// camera (through the URL source virtual live uses) with extraAudio "silent": h264 + stereo silence', async () => {
+    if (!s.app.srtPort) return;
+    const src = randomName('srtsrc');
+    const pub = publish(s.publishUrl(src));
+    try {
+      await waitFor(() => s.app.hub.list().find((x) => x.url.stream === src && x.active && x.video), 20000, 'the source stream');
+      const sid = `#!::r=live/${src},m=request`;
+      const c = await addCamera(`srt://127.0.0.1:${s.app.srtPort}?streamid=${sid}`, { extraAudio: 'silent' });
+      assert.equal(c.files[0]!.video?.codec_name, 'h264');
+      await running(c.platform);
+      const info = await probe(`${s.http}/live/${c.name}.flv`);
+      assert.deepEqual(info.streams.map((x) => x.codec_name).sort(), ['aac', 'h264']);
+      assert.equal(info.streams.find((x) => x.codec_type === 'audio')!.channels, 2);
     } finally {
       pub.kill();
     }

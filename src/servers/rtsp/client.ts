@@ -24,7 +24,7 @@ import { RtspReader, header, headers, interleave, serializeRequest, serializeRes
 import { readPresentation, type RtspTrack } from '../../codecs/rtsp/tracks.js';
 import { SilentAac } from '../../codecs/silent-aac.js';
 import { VideoFramer } from '../../codecs/video-framer.js';
-import type { FrameSource } from '../frame-source.js';
+import { redactUrl, type FrameSource } from '../frame-source.js';
 
 export type RtspTransport = 'tcp' | 'udp';
 
@@ -54,9 +54,7 @@ export interface RtspProbe {
 }
 
 /** The URL without user and password, for logs and the API. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(rtsps?:\/\/)[^@/?#]*@/i, '$1');
-}
+export { redactUrl };
 
 interface ParsedUrl {
   host: string;

@@ -12,7 +12,7 @@ import type { FrameSource } from '../../../servers/frame-source.js';
 import type { MediaHooks } from '../../../servers/ports.js';
 import { StreamOutput, type LocalPorts } from '../../../servers/stream-output.js';
 import type { Hub } from '../../../hub/hub.js';
-import { redactUrl } from '../../../servers/rtsp/client.js';
+import { redactUrl } from '../../../servers/frame-source.js';
 import { errorMessage } from '../../errors.js';
 import type { JobManager } from '../job-manager.js';
 import { JobFailedError, JobRefusedError, type JobKind, type JobRun } from '../job-kind.js';

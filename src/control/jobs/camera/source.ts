@@ -1,5 +1,5 @@
 // What a camera task reads from: an rtsp:// camera through the in-process RTSP client, or an rtmp:// stream
-// through RtmpPull. Other stream URLs (SRT, HTTP-FLV, HLS) wait for the shared URL source of virtual live.
+// any other stream URL through the shared URL source of virtual live (src/servers/url-source.ts).
 // probeSource() reads the first seconds of a source and describes it as SRS Stack's ffprobe view.
 import type { Logger } from 'pino';
 import { TypedEvent } from '../../../core/event.js';
@@ -8,8 +8,9 @@ import { aacAudioInfo } from '../../../codecs/aac.js';
 import { avcVideoInfo } from '../../../codecs/h264.js';
 import { hevcVideoInfo } from '../../../codecs/h265.js';
 import type { FrameSource } from '../../../servers/frame-source.js';
-import { RtmpPull } from '../../../servers/rtmp/pull.js';
-import { RtspSource, redactUrl } from '../../../servers/rtsp/client.js';
+import { urlSource } from '../../../servers/url-source.js';
+import { RtspSource } from '../../../servers/rtsp/client.js';
+import { redactUrl } from '../../../servers/frame-source.js';
 import { SilentAac } from '../../../codecs/silent-aac.js';
 import type { CameraTransport, ProbeAudio, ProbeFormat, ProbeVideo } from './config.js';
 
@@ -20,59 +21,50 @@ export interface CameraSourceOptions {
   timeoutMs?: number;
 }
 
-/** An RTMP(S) pull as a FrameSource (with the silent track when asked, the camera's audio dropped). */
-class RtmpFrameSource implements FrameSource {
-  readonly ended = new TypedEvent<[string]>();
+/**
+ * A source with SRS Stack's `extraAudio: "silent"`: its own audio dropped, a silent AAC track (44.1 kHz
+ * stereo) made in-process and timed from its video. (RtspSource does this itself, from the RTP clock.)
+ */
+class SilentAudioSource implements FrameSource {
+  readonly ended: TypedEvent<[string]>;
   readonly label: string;
-  private pull: RtmpPull | null = null;
-  private stopped = false;
 
-  constructor(
-    private readonly url: string,
-    private readonly silent: boolean,
-  ) {
-    this.label = url.replace(/\?.*$/, '');
+  constructor(private readonly inner: FrameSource) {
+    this.ended = inner.ended;
+    this.label = inner.label;
   }
 
-  async start(onFrame: (f: Frame) => void): Promise<void> {
-    const silent = this.silent ? new SilentAac() : null;
+  start(onFrame: (f: Frame) => void): Promise<void> {
+    const silent = new SilentAac();
     let sentHeader = false;
-    this.pull = new RtmpPull(this.url, {
-      onFrame: (f) => {
-        if (!silent) return onFrame(f);
-        if (f.type === 'audio') return;
-        onFrame(f);
-        if (f.type !== 'video' || f.header) return;
-        if (!sentHeader) {
-          sentHeader = true;
-          onFrame(silent.header(f.dts));
-        }
-        for (const a of silent.until(f.dts)) onFrame(a);
-      },
+    return this.inner.start((f) => {
+      if (f.type === 'audio') return;
+      onFrame(f);
+      if (f.type !== 'video' || f.header) return;
+      if (!sentHeader) {
+        sentHeader = true;
+        onFrame(silent.header(f.dts));
+      }
+      for (const a of silent.until(f.dts)) onFrame(a);
     });
-    this.pull.closed.on((reason) => {
-      if (!this.stopped) this.ended.emit(reason);
-    });
-    await this.pull.start();
   }
 
-  async stop(reason = 'stopped'): Promise<void> {
-    this.stopped = true;
-    await this.pull?.stop(reason);
+  stop(reason?: string): Promise<void> {
+    return this.inner.stop(reason);
   }
 }
 
-/** The FrameSource for a camera URL; throws an Error saying what to do for a URL it cannot read. */
+/** The FrameSource for a camera URL: rtsp:// through our RTSP client, any other stream URL (RTMP, SRT, HTTP-FLV, HLS, HTTP-TS) as virtual live reads it. */
 export function cameraSource(url: string, o: CameraSourceOptions = {}): FrameSource {
   if (/^rtsp:\/\//i.test(url)) {
     return new RtspSource(url, { transport: o.transport, extraAudio: o.extraAudio, logger: o.logger, timeoutMs: o.timeoutMs });
   }
-  if (/^rtmps?:\/\//i.test(url)) return new RtmpFrameSource(url, o.extraAudio === 'silent');
-  if (/^rtsps:\/\//i.test(url)) throw new Error(`${redactUrl(url)}: RTSP over TLS (rtsps://) is not supported yet; use the camera's rtsp:// URL`);
-  const scheme = /^([a-z0-9+.-]+):/i.exec(url)?.[1] ?? '';
-  throw new Error(
-    `${redactUrl(url)}: ${scheme ? `${scheme}:// camera URLs are` : 'this URL is'} not supported yet for IP cameras; use an rtsp:// or rtmp:// URL`,
-  );
+  if (!/^(rtmps?|srt|https?|rtsps):\/\//i.test(url)) {
+    const scheme = /^([a-z0-9+.-]+):/i.exec(url)?.[1] ?? '';
+    throw new Error(`${redactUrl(url)}: ${scheme ? `${scheme}:// camera URLs are` : 'this URL is'} not supported; use an rtsp://, rtmp://, srt:// or http(s):// (.flv, .m3u8, .ts) URL`);
+  }
+  const src = urlSource(url);
+  return o.extraAudio === 'silent' ? new SilentAudioSource(src) : src;
 }
 
 export interface ProbeResult {
