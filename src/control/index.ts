@@ -34,6 +34,7 @@ import { Recorder } from './jobs/record/recorder.js';
 import { Transcoder } from './jobs/transcode/transcoder.js';
 import { Keys } from './redis/keys.js';
 import { LiveRooms } from './rooms/rooms.js';
+import { Transcriber } from './jobs/transcript/transcriber.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
 
@@ -143,6 +144,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     const recorder = await Recorder.start({ config, hub, store, callbacks, jobs, logger });
     cleanup.push(() => recorder.close());
     const forward = await Forwarder.start({ hub, jobs, logger, limit: config.forwardLimit });
+    const transcriber = await Transcriber.start({ config, hub, store, jobs, logger });
     const hlsSettings = new HlsSettingsSync(store, deps.hls ?? null, logger);
     await hlsSettings.load();
     const https = await HttpsCertificates.start({
@@ -193,7 +195,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       },
     });
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, playAuth, rooms, callbacks, stats, system, recorder, transcoder, forward, cameras, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, playAuth, rooms, callbacks, stats, system, recorder, transcriber, transcoder, forward, cameras, hlsSettings, https, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();

@@ -18,6 +18,7 @@ import { registerPlayAuth } from './routes/play-auth/routes.js';
 import { registerPublishSecret } from './routes/publish-secret/routes.js';
 import { registerRooms } from './routes/rooms/routes.js';
 import { registerRecord } from './routes/record/routes.js';
+import { registerTranscript } from './routes/transcript/routes.js';
 import { registerSettings } from './routes/settings/routes.js';
 import { registerSrsApi } from './routes/srs/routes.js';
 import { registerStreams } from './routes/streams/routes.js';
@@ -89,6 +90,7 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   registerTranscode(routes, d);
   registerForward(routes, d);
   registerCamera(routes, d);
+  registerTranscript(routes, d);
   registerSrsApi(routes, d);
   registerHttps(routes, d);
   registerNotBuilt(routes);

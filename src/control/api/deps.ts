@@ -15,6 +15,7 @@ import type { Forwarder } from '../jobs/forward/forwarder.js';
 import type { Cameras } from '../jobs/camera/cameras.js';
 import type { Recorder } from '../jobs/record/recorder.js';
 import type { Transcoder } from '../jobs/transcode/transcoder.js';
+import type { Transcriber } from '../jobs/transcript/transcriber.js';
 import type { Store } from '../redis/store.js';
 import type { TrafficStats } from './stats.js';
 import type { SystemStats } from './system-stats.js';
@@ -54,6 +55,8 @@ export interface ApiDeps {
   forward: Forwarder;
   /** IP cameras (camera jobs) */
   cameras: Cameras;
+  /** AI subtitles */
+  transcriber: Transcriber;
   /** pushes the HLS settings (hphls, hlsll) to the HLS server */
   hlsSettings: HlsSettingsSync;
   /** the HTTPS certificate (self-signed, uploaded, Let's Encrypt) */
