@@ -142,11 +142,13 @@ function run(cmd: string, args: string[], signal: AbortSignal): Promise<void> {
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((r) => {
-    const t = setTimeout(r, ms);
-    signal.addEventListener('abort', () => {
+    const done = (): void => {
       clearTimeout(t);
+      signal.removeEventListener('abort', done);
       r();
-    }, { once: true });
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 
 export class Transcriber {
