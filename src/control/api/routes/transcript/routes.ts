@@ -2,6 +2,7 @@
 // published stream) or of one stream's task, a check of the AI server, reset, clearing a subtitle, the four queues
 // with per-segment text, timings and errors, and the WebVTT subtitles as HLS (no token, like SRS Stack's: the
 // task uuid is the key).
+import { randomUUID } from 'node:crypto';
 import type { ApiDeps } from '../../deps.js';
 import type { ApiRoutes } from '../../router.js';
 import { badRequest, notFound } from '../../../errors.js';
@@ -152,17 +153,16 @@ export function registerTranscript(r: ApiRoutes, d: ApiDeps): void {
     auth: false,
     schema: empty,
     envelope: 'raw',
-    summary: "multivariant playlist: the stream's HLS with the subtitle group (subtitles.m3u8)",
+    summary: "multivariant playlist: the stream's HLS (its own hls_ctx session) with the subtitle group (subtitles.m3u8)",
     handler({ params, ctx }) {
       const f = need(params.uuid ?? '');
       const q = t.queues(f.uuid);
       const stream = q?.all()[0]?.stream ?? (q?.input.replace(/^rtmp:\/\/localhost\//, '') || '');
       if (!stream) throw notFound('the transcript task has no stream yet: publish one (or wait for the first segment)');
-      const stream2 = d.hub.list().find((s) => s.path === `/${stream}`);
       const task = t.task(f.id);
       ctx.type = 'application/vnd.apple.mpegurl';
       ctx.set('Cache-Control', 'no-cache');
-      ctx.body = webvttMaster({ lang: task?.config.lang ?? '', videoUri: `/${stream}.m3u8`, subtitlesUri: 'subtitles.m3u8', bandwidth: stream2 ? 2_000_000 : 1_000_000 });
+      ctx.body = webvttMaster({ lang: task?.config.lang ?? '', videoUri: `/${stream}.m3u8?hls_ctx=${randomUUID().replace(/-/g, '').slice(0, 16)}`, subtitlesUri: 'subtitles.m3u8', bandwidth: 1_000_000 });
     },
   });
   r.add({
