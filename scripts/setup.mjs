@@ -61,6 +61,11 @@ const needs = [
   { pkg: 'procps', check: () => has('pgrep'), for: ['test'] },
   // php -l and the shortcode render test of the WordPress plugin (wordpress/).
   { pkg: 'php-cli', check: () => has('php'), for: ['test'] },
+  // AI subtitles' tests: espeak-ng speaks known sentences, pocketsphinx (+ its US English model) recognises them
+  // behind the local OpenAI stand-in (test/support/openai-standin.ts).
+  { pkg: 'espeak-ng', check: () => has('espeak-ng'), for: ['test'] },
+  { pkg: 'pocketsphinx', check: () => has('pocketsphinx_continuous'), for: ['test'] },
+  { pkg: 'pocketsphinx-en-us', check: () => existsSync('/usr/share/pocketsphinx/model/en-us/en-us'), for: ['test'] },
 ];
 function has(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;

@@ -35,6 +35,7 @@ import { Transcoder } from './jobs/transcode/transcoder.js';
 import { Keys } from './redis/keys.js';
 import { LiveRooms } from './rooms/rooms.js';
 import { VirtualLive } from './jobs/vlive/vlive.js';
+import { Transcriber } from './jobs/transcript/transcriber.js';
 import { EmbeddedRedis } from './redis/launcher.js';
 import { Store, parseRedisUrl } from './redis/store.js';
 
@@ -155,6 +156,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
     const ports: ListenPorts = { http: config.httpPort, rtmp: config.rtmpPort, srt: config.srtPort, rtc: config.rtcPort };
     const vlive = await VirtualLive.start({ config, hub, hooks, store, jobs, logger, ports: () => ({ rtmp: ports.rtmp, srt: ports.srt }) });
     cleanup.push(() => vlive.close());
+    const transcriber = await Transcriber.start({ config, hub, store, jobs, logger });
     const hlsSettings = new HlsSettingsSync(store, deps.hls ?? null, logger);
     await hlsSettings.load();
     const https = await HttpsCertificates.start({
@@ -204,7 +206,7 @@ export async function createControlPlane(deps: ControlPlaneDeps): Promise<Contro
       },
     });
     const api = createApi(
-      { config, ports, hub, store, auth, throttle, setupCode, secrets, playAuth, rooms, callbacks, stats, system, recorder, transcoder, forward, cameras, vlive, hlsSettings, https, jobs, readiness, logger, version, serverId, serviceId, startedAt: Date.now() },
+      { config, ports, hub, store, auth, throttle, setupCode, secrets, playAuth, rooms, callbacks, stats, system, recorder, transcriber, transcoder, forward, cameras, vlive, hlsSettings, https, jobs, readiness, logger, version, serverId, serviceId, startedAt: Date.now() },
       { bodyLimit: opts.bodyLimit },
     );
     const callback = api.app.callback();

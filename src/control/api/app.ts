@@ -19,6 +19,7 @@ import { registerPlayAuth } from './routes/play-auth/routes.js';
 import { registerPublishSecret } from './routes/publish-secret/routes.js';
 import { registerRooms } from './routes/rooms/routes.js';
 import { registerRecord } from './routes/record/routes.js';
+import { registerTranscript } from './routes/transcript/routes.js';
 import { registerSettings } from './routes/settings/routes.js';
 import { registerSrsApi } from './routes/srs/routes.js';
 import { registerStreams } from './routes/streams/routes.js';
@@ -92,6 +93,7 @@ export function createApi(d: ApiDeps, opts: ApiOptions = {}): Api {
   registerForward(routes, d);
   registerCamera(routes, d);
   registerVlive(routes, d);
+  registerTranscript(routes, d);
   registerSrsApi(routes, d);
   registerHttps(routes, d);
   registerOps(routes, d);

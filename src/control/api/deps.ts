@@ -17,6 +17,7 @@ import type { Cameras } from '../jobs/camera/cameras.js';
 import type { Recorder } from '../jobs/record/recorder.js';
 import type { Transcoder } from '../jobs/transcode/transcoder.js';
 import type { VirtualLive } from '../jobs/vlive/vlive.js';
+import type { Transcriber } from '../jobs/transcript/transcriber.js';
 import type { Store } from '../redis/store.js';
 import type { TrafficStats } from './stats.js';
 import type { SystemStats } from './system-stats.js';
@@ -63,6 +64,8 @@ export interface ApiDeps {
   cameras: Cameras;
   /** virtual live */
   vlive: VirtualLive;
+  /** AI subtitles */
+  transcriber: Transcriber;
   /** pushes the HLS settings (hphls, hlsll) to the HLS server */
   hlsSettings: HlsSettingsSync;
   /** the HTTPS certificate (self-signed, uploaded, Let's Encrypt) */

@@ -71,6 +71,7 @@ const PROTECTED: [string, string][] = [
   ['POST', '/terraform/v1/ffmpeg/vlive/streams'],
   ['POST', '/terraform/v1/ffmpeg/vlive/remove'],
   ['GET', '/metrics'],
+  ...['query', 'apply', 'check', 'reset', 'clear-subtitle', 'live-queue', 'asr-queue', 'fix-queue', 'overlay-queue'].map((x): [string, string] => ['POST', `/terraform/v1/ai/transcript/${x}`]),
   ['GET', '/api/v1/summaries'],
   ['GET', '/api/v1/vhosts'],
   ['GET', '/api/v1/streams'],
@@ -102,6 +103,10 @@ const PUBLIC = [
   '/terraform/v1/hooks/record/hls/:uuid/index.m3u8',
   '/terraform/v1/hooks/record/hls/:name',
   '/terraform/v1/hooks/record/hls/:uuid/fragments.mp4',
+  // the WebVTT subtitles as HLS (the task's uuid is the key, as in SRS Stack)
+  '/terraform/v1/ai/transcript/hls/webvtt/:uuid/index.m3u8',
+  '/terraform/v1/ai/transcript/hls/webvtt/:uuid/subtitles.m3u8',
+  '/terraform/v1/ai/transcript/hls/webvtt/:uuid/:name',
   '/api/v1/versions',
   // liveness and readiness probes (Kubernetes, Docker HEALTHCHECK)
   '/healthz',

@@ -17,10 +17,8 @@ export const NOT_BUILT: readonly NotBuiltGroup[] = [
     paths: [`${T}/ffmpeg/vlive/ytdl`],
   },
   {
-    reason: 'AI subtitles (live transcription) are planned in issue #17',
-    paths: ['query', 'apply', 'check', 'reset', 'clear-subtitle', 'live-queue', 'asr-queue', 'fix-queue', 'overlay-queue', 'hls/*rest'].map(
-      (p) => `${T}/ai/transcript/${p}`,
-    ),
+    reason: 'the burned-in subtitle stream (overlay) and its original HLS are not built yet (issue #17): the WebVTT subtitles are, at ai/transcript/hls/webvtt/<uuid>/index.m3u8',
+    paths: ['hls/overlay/*rest', 'hls/original/*rest'].map((p) => `${T}/ai/transcript/${p}`),
   },
   {
     reason: 'the AI assistant of live rooms is planned in issue #18',
