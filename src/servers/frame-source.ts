@@ -19,7 +19,7 @@ export interface FrameSource {
   stop(reason?: string): Promise<void>;
 }
 
-/** A URL as logs and the API show it: the user:password@ of any scheme's URL is taken out. */
+/** A URL as logs and the API show it: the user:password@ of any scheme's URL becomes ***@. */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@?#]*@/i, '$1***@');
 }

@@ -127,6 +127,10 @@ export class HlsSegmenter implements FrameSink {
   private videoHeader: Frame | null = null;
   private audioHeader: Frame | null = null;
   private writer: Fmp4Writer | null = null;
+  /** the current writer's init has an audio track */
+  private writerAudio = false;
+  /** segments completed since the current writer started */
+  private writerSegments = 0;
   private initGen = -1;
   private readonly inits = new Map<number, Buffer>();
   /** low latency: the parts of the segment in progress, and where the part in progress started */
@@ -199,7 +203,29 @@ export class HlsSegmenter implements FrameSink {
       if (f.type === 'video') {
         this.videoTrack = true;
         this.videoHeader = f;
-      } else if (f.type === 'audio') this.audioHeader = f;
+      } else if (f.type === 'audio') {
+        this.audioHeader = f;
+        if (this.writer && !this.writerAudio) {
+          // fMP4 started video-only (the audio config came after the first keyframe, as from SRT/MPEG-TS): an
+          // init segment cannot gain a track, so the next keyframe starts a new init with both tracks. A first
+          // segment still in progress is dropped (players would take the stream for video-only); a later
+          // one is closed, with a discontinuity.
+          if (this.writerSegments === 0) {
+            this.chunks = [];
+            this.partChunks = [];
+            this.parts = [];
+            this.partBytes = 0;
+            this.startDts = -1;
+            this.partStart = -1;
+            this.playlistCache = null;
+          } else {
+            this.cut(this.lastDts >= 0 ? this.lastDts + 40 : -1, null);
+            this.discontinuityNext = true;
+          }
+          this.writer = null;
+          return;
+        }
+      }
       if (this.writer && f.type !== 'script') this.writer.push(f);
       return;
     }
@@ -243,7 +269,9 @@ export class HlsSegmenter implements FrameSink {
   private onFmp4Frame(f: Frame, boundary: boolean): void {
     if (!this.writer) {
       if (!boundary) return; // every segment starts with a keyframe
-      this.writer = new Fmp4Writer({ externalCuts: true, hasVideo: this.videoTrack, hasAudio: this.audioHeader !== null });
+      this.writerAudio = this.audioHeader !== null;
+      this.writerSegments = 0;
+      this.writer = new Fmp4Writer({ externalCuts: true, hasVideo: this.videoTrack, hasAudio: this.writerAudio });
       if (this.videoHeader) this.writer.push(this.videoHeader);
       if (this.audioHeader) this.writer.push(this.audioHeader);
     }
@@ -327,6 +355,7 @@ export class HlsSegmenter implements FrameSink {
       ...(this.parts.length > 0 ? { parts: this.parts } : {}),
     };
     this.nextSeq++;
+    this.writerSegments++;
     this.discontinuityNext = false;
     this.chunks = [];
     this.parts = [];

@@ -138,9 +138,10 @@ test('property: per track the timestamps sent never go back, and each input star
         const a = stream('a');
         const b = stream('b');
         const clock = { a: 1_000_000, b: 5 };
+        // Which input a frame came from is in its data ('va…'/'aa…' or 'vb…'/'ab…'): frames the switch sends
+        // during follow() (a cached GOP) belong to the input followed, not to the last one that published.
         const out: { f: Frame; from: string }[] = [];
-        let from = '';
-        const sw = new InputSwitch((f) => out.push({ f, from }), { now: () => now });
+        const sw = new InputSwitch((f) => out.push({ f, from: f.header ? '' : f.data.toString()[1]! }), { now: () => now });
         a.publish(video(clock.a, true, 'a'));
         sw.follow(a);
         for (const o of ops) {
@@ -150,8 +151,8 @@ test('property: per track the timestamps sent never go back, and each input star
           else {
             const s = o.op === 'a' ? a : b;
             clock[o.op] += o.step;
-            from = o.op;
-            s.publish(o.key ? video(clock[o.op], true, o.op) : o.step % 2 ? audio(clock[o.op]) : video(clock[o.op], false, o.op));
+            const tagged: Frame = { ...audio(clock[o.op]), data: Buffer.from(`a${o.op}${clock[o.op]}`) };
+            s.publish(o.key ? video(clock[o.op], true, o.op) : o.step % 2 ? tagged : video(clock[o.op], false, o.op));
           }
         }
         const last: Record<string, number> = { video: -Infinity, audio: -Infinity };

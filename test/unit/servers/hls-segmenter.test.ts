@@ -182,3 +182,27 @@ test('HEVC is fMP4 by itself (auto) with an hvc1 init segment, and TS when HLS_F
   assert.equal(off.segmentFormat, 'ts');
   assert.match(off.playlist()!, /h-0\.ts\n/);
 });
+
+test('fMP4: an audio config that comes after the first keyframe (SRT, MPEG-TS in) makes the init hold both tracks', () => {
+  const frames = fixtureFrames();
+  const t0 = frames.find((f) => !f.header)!.dts;
+  const audioHeader = frames.find((f) => f.header && f.type === 'audio')!;
+  const seg = new HlsSegmenter({ fragment: 0.5, window: 10, name: 'late', fmp4: 'on' });
+  let sentAudioHeader = false;
+  let videoFrames = 0;
+  for (const f of frames) {
+    if (f === audioHeader) continue;
+    if (!f.header && f.type === 'video' && ++videoFrames === 6 && !sentAudioHeader) {
+      seg.onFrame(audioHeader); // arrives after five video frames
+      sentAudioHeader = true;
+    }
+    if (!f.header && f.type === 'audio' && !sentAudioHeader) continue;
+    seg.onFrame({ ...f, dts: f.dts - t0, pts: f.pts - t0 });
+  }
+  seg.onUnpublish();
+  const pl = parseMediaPlaylist(seg.playlist()!);
+  assert.ok(pl.segments.length >= 1);
+  const init = seg.init(Number(/init(\d+)/.exec(pl.segments[0]!.map!)![1]))!;
+  assert.equal((init.toString('latin1').match(/trak/g) ?? []).length, 2, 'the first listed segment has an init with video and audio');
+  assert.doesNotMatch(seg.playlist()!, /DISCONTINUITY/, 'the video-only start was dropped, not listed');
+});
