@@ -43,8 +43,10 @@ function parsePrometheus(text: string): { samples: Sample[]; types: Map<string, 
       rest = rest.slice(l[0].length);
     }
     const v = m[3]!;
-    const value = v === '+Inf' ? Infinity : v === '-Inf' ? -Infinity : v === 'NaN' ? NaN : Number(v);
-    assert.ok(v === 'NaN' || !Number.isNaN(value), `value of ${line}`);
+    // Prometheus reads these with Go's ParseFloat, case-insensitively (prom-client writes a lag not yet sampled as "Nan")
+    const lower = v.toLowerCase();
+    const value = lower === '+inf' || lower === 'inf' ? Infinity : lower === '-inf' ? -Infinity : lower === 'nan' ? NaN : Number(v);
+    assert.ok(lower === 'nan' || !Number.isNaN(value), `value of ${line}`);
     samples.push({ name: m[1]!, labels, value });
   }
   return { samples, types };
