@@ -5,15 +5,13 @@
 // retry and it runs again once the camera is back; a camera that refuses UDP, one that never answers, the two
 // tracks on one clock, and an output to another platform (node-media-server).
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { connect as netConnect, createServer as createNetServer, type Server as NetServer } from 'node:net';
-import { join } from 'node:path';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { CameraStream } from '../../src/control/jobs/camera/cameras.js';
 import type { CameraFile } from '../../src/control/jobs/camera/config.js';
 import { RtspSource } from '../../src/servers/rtsp/client.js';
-import { freePort, probe, publish, randomName, run, startServer, tempDir, waitFor, type Proc, type TestServer } from './helpers.js';
+import { startNms } from './nms.js';
+import { freePort, probe, publish, randomName, startServer, waitFor, type Proc, type TestServer } from './helpers.js';
 import { startCamera, type TestCamera } from './rtsp-camera.js';
 import { requireTool } from '../support.js';
 
@@ -305,33 +303,9 @@ describe('IP camera: transports, timeouts, a target platform', { skip }, () => {
   test('output to another platform (node-media-server over RTMP): h264 + aac there', async () => {
     const cam = await startCamera({});
     cams.push(cam);
-    const nmsRtmp = await freePort();
-    const nmsHttp = await freePort();
-    const dir = tempDir('nms-');
-    const config = {
-      bind: '127.0.0.1',
-      notify: { url: '' },
-      store: { path: join(dir, 'data'), maxHistory: 100 },
-      auth: { play: false, publish: false, secret: 'x'.repeat(32), jwt: { secret: 'y'.repeat(64), expiresIn: '24h', refreshExpiresIn: '7d', algorithm: 'HS256', users: [] } },
-      rtmp: { port: nmsRtmp },
-      http: { port: nmsHttp },
-      webadmin: { enable: false },
-      record: { auto: false, path: join(dir, 'record') },
-    };
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-    nms = run(process.execPath, [createRequire(import.meta.url).resolve('node-media-server/bin/app.js'), '-c', join(dir, 'config.json'), '--no-admin']);
-    await waitFor(
-      () =>
-        new Promise<boolean>((resolve) => {
-          const c = netConnect(nmsRtmp, '127.0.0.1', () => {
-            c.destroy();
-            resolve(true);
-          });
-          c.on('error', () => resolve(false));
-        }),
-      15000,
-      'node-media-server listening',
-    );
+    const n = await startNms();
+    nms = n.proc;
+    const nmsRtmp = n.rtmpPort;
     const name = randomName('cam');
     const platform = `camera-3-${name}`;
     const src = await s.api<{ files: CameraFile[] }>('/terraform/v1/ffmpeg/camera/source', {
