@@ -5,31 +5,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { StreamTranscodeView } from '../../src/control/jobs/transcode/transcoder.js';
 import { requireTool } from '../support.js';
-import { TEST_BEARER, freePort, probe, publish, randomName, run, sleep, tempDir, waitFor, withTimeout, type Proc } from './helpers.js';
-
-const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
-
-async function startServer(dataDir: string, ports: { http: number; rtmp: number }): Promise<Proc> {
-  const env = {
-    HTTP_PORT: String(ports.http),
-    RTMP_PORT: String(ports.rtmp),
-    RTC_PORT: '0', HTTPS_PORT: '0', RTMPS_PORT: '0', SRT_PORT: '0',
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
-    SRS_PLATFORM_SECRET: TEST_BEARER,
-  };
-  const p = run('env', [...Object.entries(env).map(([k, v]) => `${k}=${v}`), process.execPath, main]);
-  await waitFor(() => p.stdout().toString().includes('server ready'), 20000, `server ready (${p.stderr()})`);
-  return p;
-}
-
-async function api<T>(base: string, path: string, body: unknown = {}): Promise<{ status: number; data: T }> {
-  const r = await fetch(`${base}${path}`, { method: 'POST', headers: { Authorization: `Bearer ${TEST_BEARER}` }, body: JSON.stringify(body) });
-  return { status: r.status, data: ((await r.json()) as { data: T }).data };
-}
+import { childApi, killOrphanRedis, startServerChild } from './server-child.js';
+import { freePort, probe, publish, randomName, sleep, tempDir, waitFor, withTimeout, type Proc } from './helpers.js';
 
 function alive(pid: number): boolean {
   try {
@@ -40,15 +19,6 @@ function alive(pid: number): boolean {
   }
 }
 
-function killOrphanRedis(dataDir: string): void {
-  try {
-    const pid = Number(readFileSync(join(dataDir, 'redis', 'redis.pid'), 'utf8').trim());
-    if (pid > 1 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('redis-server')) process.kill(pid, 'SIGKILL');
-  } catch {
-    /* gone */
-  }
-}
-
 test('SIGKILL the server mid-transcode: no FFmpeg left behind, and the transcode runs again within 10 s of the restart', { skip: requireTool('ffmpeg', 'ffprobe') }, async (t) => {
   const dataDir = tempDir('srs-node-tc-crash-');
   const ports = { http: await freePort(), rtmp: await freePort() };
@@ -56,18 +26,18 @@ test('SIGKILL the server mid-transcode: no FFmpeg left behind, and the transcode
   const procs: Proc[] = [];
   const name = randomName('tccrash');
   try {
-    const a = await startServer(dataDir, ports);
+    const a = await startServerChild(dataDir, ports);
     procs.push(a);
-    const secret = (await api<{ publish: string }>(base, '/terraform/v1/hooks/srs/secret/query')).data.publish;
+    const secret = (await childApi<{ publish: string }>(base, '/terraform/v1/hooks/srs/secret/query')).data.publish;
     const pubUrl = `rtmp://127.0.0.1:${ports.rtmp}/live/${name}?secret=${secret}`;
     procs.push(publish(pubUrl));
-    const add = await api<{ id: string }>(base, '/terraform/v1/ffmpeg/transcode/streams/update', {
+    const add = await childApi<{ id: string }>(base, '/terraform/v1/ffmpeg/transcode/streams/update', {
       stream: `live/${name}`,
       profiles: [{ name: 'low', vbitrate: 150, vpreset: 'ultrafast', size: '160', abitrate: 32 }],
     });
     assert.equal(add.status, 200);
     const running = async () =>
-      (await api<StreamTranscodeView[]>(base, '/terraform/v1/ffmpeg/transcode/streams/list')).data.find(
+      (await childApi<StreamTranscodeView[]>(base, '/terraform/v1/ffmpeg/transcode/streams/list')).data.find(
         (x) => x.id === add.data.id && x.status.state === 'running' && x.live.pid && x.live.renditions[0]!.frames > 25,
       );
     const before = await waitFor(running, 40000, 'the transcode to run');
@@ -80,7 +50,7 @@ test('SIGKILL the server mid-transcode: no FFmpeg left behind, and the transcode
     killOrphanRedis(dataDir); // the embedded redis-server dies with it too; make sure before the restart
     await waitFor(() => !existsSync(join(dataDir, 'redis', 'redis.pid')) || !alive(Number(readFileSync(join(dataDir, 'redis', 'redis.pid'), 'utf8'))), 5000, 'redis gone');
 
-    const b = await startServer(dataDir, ports);
+    const b = await startServerChild(dataDir, ports);
     procs.push(b);
     const readyAt = Date.now();
     procs.push(publish(pubUrl)); // the publisher reconnects, as OBS does
