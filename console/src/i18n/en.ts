@@ -75,7 +75,7 @@ export const en = {
     states: { starting: 'starting', running: 'running', retrying: 'retrying', stopped: 'stopped', failed: 'failed' },
   },
   cameras: {
-    title: 'IP cameras', intro: 'Pull an RTSP (or RTMP) camera in this server, with no FFmpeg, and publish it as a stream here or push it to a platform.',
+    title: 'IP cameras', intro: 'Pull an RTSP camera in this server (no FFmpeg; RTMP, SRT, HTTP-FLV, HLS and TS URLs work too) and publish it as a stream here or push it to a platform.',
     add: 'Add a camera', edit: 'Edit', remove: 'Remove', confirmRemove: 'Stop and remove this camera?', none: 'No camera yet.',
     label: 'Name', url: 'Camera URL', urlHint: 'rtsp://user:password@192.168.1.10:554/stream1 (or rtmp://...)',
     transport: 'RTSP transport', tcp: 'TCP', udp: 'UDP (falls back to TCP)', audio: 'Audio', audioCopy: 'Camera audio',

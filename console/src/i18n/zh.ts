@@ -77,7 +77,7 @@ export const zh: Dictionary = {
     states: { starting: '启动中', running: '运行中', retrying: '重试中', stopped: '已停止', failed: '失败' },
   },
   cameras: {
-    title: 'IP 摄像头', intro: '在本服务器内拉取 RTSP（或 RTMP）摄像头，无需 FFmpeg，发布为本站的流或推送到直播平台。',
+    title: 'IP 摄像头', intro: '在本服务器内拉取 RTSP 摄像头（无需 FFmpeg；也支持 RTMP、SRT、HTTP-FLV、HLS、TS 地址），发布为本站的流或推送到直播平台。',
     add: '添加摄像头', edit: '编辑', remove: '删除', confirmRemove: '停止并删除这个摄像头？', none: '还没有摄像头。',
     label: '名称', url: '摄像头地址', urlHint: 'rtsp://用户名:密码@192.168.1.10:554/stream1（或 rtmp://...）',
     transport: 'RTSP 传输', tcp: 'TCP', udp: 'UDP（失败时改用 TCP）', audio: '音频', audioCopy: '摄像头的音频',
